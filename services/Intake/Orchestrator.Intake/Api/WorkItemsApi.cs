@@ -1,0 +1,97 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Orchestrator.Intake.Ledger;
+
+namespace Orchestrator.Intake.Api;
+
+public sealed record SubmitWorkItemRequest(string? Repository, int? IssueNumber, string? Title, string? Body);
+
+public sealed record TimelineEntryView(string Kind, string Detail, DateTime At);
+
+public sealed record WorkItemView(
+    Guid Id,
+    string Repository,
+    int? IssueNumber,
+    string Title,
+    WorkItemStatus Status,
+    string? PullRequestUrl,
+    string? TraceId,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    IReadOnlyList<TimelineEntryView> Timeline)
+{
+    public static WorkItemView From(WorkItem item) => new(
+        item.Id, item.Repository, item.IssueNumber, item.Title, item.Status, item.PullRequestUrl, item.TraceId,
+        item.CreatedAt, item.UpdatedAt,
+        [.. item.Timeline.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new TimelineEntryView(e.Kind, e.Detail, e.At))]);
+}
+
+public sealed record WorkItemPage(int Page, int PageSize, int Total, IReadOnlyList<WorkItemView> Items);
+
+public static partial class WorkItemsApi
+{
+    public const int MaxTitleLength = 256;
+    public const int MaxBodyLength = 65_536;
+
+    public static IEndpointRouteBuilder MapWorkItemsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/work-items");
+        api.MapPost("/", SubmitAsync);
+        api.MapGet("/{id:guid}", GetAsync);
+        api.MapGet("/", ListAsync);
+        return app;
+    }
+
+    private static async Task<IResult> SubmitAsync(
+        SubmitWorkItemRequest request, WorkItemSubmissions submissions, IOptions<IntakeOptions> options, CancellationToken cancellationToken)
+    {
+        var repository = string.IsNullOrWhiteSpace(request.Repository) ? options.Value.DefaultRepository : request.Repository.Trim();
+        var errors = new Dictionary<string, string[]>();
+        if (repository is null)
+            errors["repository"] = ["required (or set REPO_OWNER and REPO_NAME)"];
+        else if (!RepositoryPattern().IsMatch(repository))
+            errors["repository"] = ["must be owner/name"];
+        if (string.IsNullOrWhiteSpace(request.Title))
+            errors["title"] = ["required"];
+        else if (request.Title.Length > MaxTitleLength)
+            errors["title"] = [$"at most {MaxTitleLength} characters"];
+        if (request.Body is { Length: > MaxBodyLength })
+            errors["body"] = [$"at most {MaxBodyLength} characters"];
+        if (request.IssueNumber is <= 0)
+            errors["issueNumber"] = ["must be positive"];
+        if (errors.Count > 0)
+            return Results.ValidationProblem(errors);
+
+        var item = await submissions.AcceptAsync(
+            new Submission(repository!, request.IssueNumber, request.Title!.Trim(), request.Body ?? "", [], "api"), cancellationToken);
+        return Results.Accepted($"/api/work-items/{item.Id}", WorkItemView.From(item));
+    }
+
+    private static async Task<IResult> GetAsync(Guid id, IntakeDbContext db, CancellationToken cancellationToken)
+    {
+        var item = await db.WorkItems.AsNoTracking().Include(x => x.Timeline)
+            .SingleOrDefaultAsync(x => x.Id == id, cancellationToken);
+        return item is null ? Results.NotFound() : Results.Ok(WorkItemView.From(item));
+    }
+
+    private static async Task<IResult> ListAsync(
+        IntakeDbContext db, CancellationToken cancellationToken, WorkItemStatus? status = null, int page = 1, int pageSize = 50)
+    {
+        if (page < 1 || pageSize is < 1 or > 200)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["page"] = ["page ≥ 1 and 1 ≤ pageSize ≤ 200"] });
+        var query = db.WorkItems.AsNoTracking();
+        if (status is not null)
+            query = query.Where(x => x.Status == status);
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(x => x.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize)
+            .Include(x => x.Timeline).ToListAsync(cancellationToken);
+        return Results.Ok(new WorkItemPage(page, pageSize, total, [.. items.Select(WorkItemView.From)]));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")]
+    private static partial Regex RepositoryPattern();
+}

@@ -1,0 +1,10 @@
+using Orchestrator.Planner;
+using Orchestrator.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults(PlannerTelemetry.Service);
+builder.AddPlanner();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+return await app.RunServiceAsync();

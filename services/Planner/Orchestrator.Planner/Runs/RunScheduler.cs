@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
+
+namespace Orchestrator.Planner.Runs;
+
+/// <summary>
+/// Runs work items in the background, at most PLANNER_MAX_CONCURRENT_RUNS at once, outside any consumer so a long run
+/// holds no message. At start it picks up the runs a previous process left unfinished.
+/// </summary>
+public sealed class RunScheduler(
+    IServiceScopeFactory scopes, IOptions<PlannerOptions> options, TimeProvider clock, ILogger<RunScheduler> logger)
+    : BackgroundService
+{
+    private readonly Channel<Guid> _queue = Channel.CreateUnbounded<Guid>();
+    private readonly ConcurrentDictionary<Guid, byte> _active = new();
+
+    public void Enqueue(Guid correlationId) => _queue.Writer.TryWrite(correlationId);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PlannerDbContext>();
+            var unfinished = await db.Runs.Where(r => r.Status == RunStatus.Pending || r.Status == RunStatus.Running)
+                .Select(r => r.CorrelationId).ToListAsync(stoppingToken);
+            foreach (var id in unfinished)
+                Enqueue(id);
+            if (unfinished.Count > 0)
+                logger.LogInformation("Resuming {Count} unfinished run(s)", unfinished.Count);
+        }
+
+        using var slots = new SemaphoreSlim(options.Value.MaxConcurrentRuns);
+        var running = new List<Task>();
+        try
+        {
+            await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                if (!_active.TryAdd(id, 0))
+                    continue;
+                await slots.WaitAsync(stoppingToken);
+                running.RemoveAll(t => t.IsCompleted);
+                running.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await ExecuteRunAsync(id, stoppingToken);
+                    }
+                    finally
+                    {
+                        _active.TryRemove(id, out _);
+                        slots.Release();
+                    }
+                }, CancellationToken.None));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // A run cut off by shutdown stays Running in the database and resumes at the next start.
+        await Task.WhenAll(running);
+    }
+
+    private async Task ExecuteRunAsync(Guid id, CancellationToken stoppingToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlannerDbContext>();
+        var run = await db.Runs.FindAsync([id], stoppingToken);
+        if (run is null || run.Status is RunStatus.Proposed or RunStatus.Failed)
+            return;
+
+        run.Status = RunStatus.Running;
+        run.Attempts++;
+        run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(stoppingToken);
+
+        // The run continues the work item's trace, even when it resumes in a new process.
+        using var activity = PlannerTelemetry.Source.StartActivity("run work item", ActivityKind.Internal, run.TraceParent);
+        activity?.SetTag(WorkItemActivity.CorrelationIdTag, id);
+        var item = JsonSerializer.Deserialize<WorkItemAccepted>(run.WorkItemJson)!;
+        try
+        {
+            await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(item, stoppingToken);
+            run.Status = RunStatus.Proposed;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            logger.LogInformation("Run {CorrelationId} interrupted by shutdown; it resumes at the next start", id);
+            return;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Run {CorrelationId} failed", id);
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            run.Status = RunStatus.Failed;
+            run.Error = e.Message;
+            await scope.ServiceProvider.GetRequiredService<IBus>()
+                .Publish(new WorkItemFailed(id, "run-error", e.Message), CancellationToken.None);
+        }
+        run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+}

@@ -1,0 +1,52 @@
+using MassTransit;
+using Orchestrator.Contracts;
+using Orchestrator.ToolGateway.Servers;
+using Orchestrator.ToolGateway.Workspaces;
+
+namespace Orchestrator.ToolGateway.Consumers;
+
+/// <summary>
+/// A tool call. With a session it arrives on the replica's own queue and runs on the session's servers; without one it
+/// arrives on the shared queue and runs on this replica's shared servers.
+/// </summary>
+public sealed class CallToolConsumer(WorkspaceManager workspaces, SharedServers shared, ToolInvoker invoker) : IConsumer<CallTool>
+{
+    public async Task Consume(ConsumeContext<CallTool> context)
+    {
+        var call = context.Message;
+        McpServerInstance? server = null;
+        if (call.SessionId is { } sessionId)
+        {
+            var session = workspaces.Find(sessionId);
+            if (session is null)
+            {
+                await context.RespondAsync(new ToolCallFailed(call.CorrelationId, call.Server, call.Tool,
+                    ToolFailureReason.SessionLost, $"Session {sessionId} is not open on this replica"));
+                return;
+            }
+            session.Servers.TryGetValue(call.Server, out server);
+        }
+        if (server is null && shared.Definitions.Any(d => d.Name == call.Server))
+            server = await shared.GetAsync(call.Server);
+
+        var outcome = await invoker.InvokeAsync(call, server, context.CancellationToken);
+        if (outcome.Completed is { } completed)
+            await context.RespondAsync(completed);
+        else
+            await context.RespondAsync(outcome.Failed!);
+    }
+}
+
+/// <summary>The tools of the shared servers, plus the session's when one is named.</summary>
+public sealed class ListToolsConsumer(WorkspaceManager workspaces, SharedServers shared) : IConsumer<ListTools>
+{
+    public async Task Consume(ConsumeContext<ListTools> context)
+    {
+        var tools = new List<ToolDescriptor>();
+        foreach (var definition in shared.Definitions)
+            tools.AddRange((await shared.GetAsync(definition.Name)).Describe());
+        if (context.Message.SessionId is { } id && workspaces.Find(id) is { } session)
+            tools.AddRange(session.Describe());
+        await context.RespondAsync(new ToolCatalog(context.Message.CorrelationId, tools));
+    }
+}

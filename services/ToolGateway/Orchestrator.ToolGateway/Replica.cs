@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Orchestrator.ToolGateway;
+
+/// <summary>This gateway replica: the queue that session requests for its workspaces are sent to.</summary>
+/// <remarks>Reads REPLICA_ID itself: the bus (and so this) is built before the options are validated.</remarks>
+public sealed class Replica(IConfiguration configuration)
+{
+    public string Id { get; } = configuration["REPLICA_ID"] is { Length: > 0 } id
+        ? id
+        : $"{Environment.MachineName.ToLowerInvariant()}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    public string QueueName => $"toolgateway-replica-{Id}";
+
+    /// <summary>
+    /// The replica queue's full input address, as the bus configured it: it carries the queue's properties (temporary), so
+    /// a sender declares it the same way.
+    /// </summary>
+    public Uri Address { get; set; } = null!;
+}

@@ -1,0 +1,106 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Orchestrator.ServiceDefaults;
+
+public sealed class BusOptions : IValidatedOptions
+{
+    public const string RabbitMq = "rabbitmq";
+    public const string InMemory = "inmemory";
+
+    /// <summary><c>rabbitmq</c> (default) or <c>inmemory</c>, which only reaches consumers in the same process.</summary>
+    [ConfigurationKeyName("BUS_TRANSPORT")]
+    public string Transport { get; set; } = RabbitMq;
+
+    /// <summary>amqp://user:password@host:5672/vhost</summary>
+    [ConfigurationKeyName("RABBITMQ_URL")]
+    public string? RabbitMqUrl { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (Transport is not (RabbitMq or InMemory))
+            yield return $"BUS_TRANSPORT must be '{RabbitMq}' or '{InMemory}'";
+        else if (Transport == RabbitMq && string.IsNullOrWhiteSpace(RabbitMqUrl))
+            yield return "RABBITMQ_URL is required (amqp://user:password@host:5672/vhost)";
+        else if (Transport == RabbitMq && !Setting.IsAbsoluteUri(RabbitMqUrl, "amqp", "amqps"))
+            yield return "RABBITMQ_URL is not a valid amqp:// or amqps:// URL";
+    }
+}
+
+public static class MessagingExtensions
+{
+    /// <summary>
+    /// The one bus configuration every service uses: RabbitMQ (or in-memory for development), kebab-case endpoint
+    /// names, one retry policy and the in-memory outbox on every endpoint. Services add consumers and request clients in
+    /// <paramref name="configure"/>; <paramref name="endpoints"/> is for the rare endpoint that is not one-per-consumer.
+    /// </summary>
+    public static IHostApplicationBuilder AddOrchestratorBus(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator> configure,
+        Action<IBusRegistrationContext, IBusFactoryConfigurator>? endpoints = null)
+    {
+        builder.Services.AddValidatedOptions<BusOptions>(builder.Configuration);
+        var inMemory = string.Equals(builder.Configuration["BUS_TRANSPORT"], BusOptions.InMemory, StringComparison.OrdinalIgnoreCase);
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            // Queues carry the service's name: Intake and Publisher both consume WorkItemFailed, and each needs its own copy.
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(builder.ServiceName().ToLowerInvariant() + "-", false));
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UseEndpointDefaults(context));
+            configure(bus);
+
+            if (inMemory)
+            {
+                bus.UsingInMemory((context, cfg) =>
+                {
+                    endpoints?.Invoke(context, cfg);
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+            else
+            {
+                bus.UsingRabbitMq((context, cfg) =>
+                {
+                    // The bus is built before the options are validated (the health checks resolve it), so a bad URL must
+                    // not throw here: validation reports it and the bus is never started.
+                    var url = context.GetRequiredService<IConfiguration>().Get<BusOptions>()?.RabbitMqUrl;
+                    cfg.Host(Setting.IsAbsoluteUri(url, "amqp", "amqps") ? new Uri(url!) : new Uri("amqp://unconfigured.invalid/"));
+                    endpoints?.Invoke(context, cfg);
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Retries cover transient faults (a locked database, a broker hiccup); a message that still fails goes to the
+    /// endpoint's _error queue, where nothing is lost. The outbox holds a consumer's messages until it succeeds.
+    /// </summary>
+    private static void UseEndpointDefaults(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
+    {
+        endpoint.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+        endpoint.UseInMemoryOutbox(context);
+    }
+
+    /// <summary>
+    /// A queue of this replica alone, for requests that must reach the replica holding some state (a workspace). It is
+    /// bound to no message type, so only what is sent to its address arrives, and it disappears with the replica.
+    /// </summary>
+    public static void ReplicaEndpoint(
+        this IBusFactoryConfigurator cfg, IBusRegistrationContext context, string queueName, Action<IReceiveEndpointConfigurator> configure)
+    {
+        cfg.ReceiveEndpoint(queueName, endpoint =>
+        {
+            endpoint.ConfigureConsumeTopology = false;
+            if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+            {
+                rabbit.AutoDelete = true;
+                rabbit.Durable = false;
+            }
+            configure(endpoint);
+        });
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Orchestrator.Contracts;
+using Orchestrator.Intake.Api;
+using Orchestrator.Intake.Ledger;
+using Orchestrator.Testing;
+
+namespace Orchestrator.EndToEnd.Tests;
+
+public sealed class WalkingSkeletonTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_work_item_submitted_to_Intake_reaches_Publisher_and_comes_back_as_status_in_the_ledger()
+    {
+        await using var stack = await Stack.StartAsync();
+
+        var response = await stack.Intake.Http.PostAsJsonAsync("/api/work-items",
+            new { repository = Stack.Repository, issueNumber = 7, title = "Add a greeting", body = "Say hello." },
+            TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = (await response.Content.ReadFromJsonAsync<WorkItemView>(Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal($"/api/work-items/{accepted.Id}", response.Headers.Location?.OriginalString);
+
+        var opened = await stack.Recorder.WaitFor<PullRequestOpened>(m => m.CorrelationId == accepted.Id, Timeout);
+        Assert.Equal("orchestrator/issue-7", opened.Branch);
+
+        // The ledger follows the events to the end of the timeline.
+        var item = await Eventually.Until(
+            () => stack.Intake.Http.GetFromJsonAsync<WorkItemView>($"/api/work-items/{accepted.Id}", Json),
+            v => v!.Status == WorkItemStatus.PullRequestOpened, Timeout, "the ledger to show the pull request");
+        Assert.Equal(opened.Url, item!.PullRequestUrl);
+        var kinds = item.Timeline.Select(e => e.Kind).ToList();
+        Assert.Equal(["accepted", "planned", "progress", "progress", "pull-request-opened"], kinds);
+
+        // The change that crossed from Planner to Publisher is the one the filesystem tool wrote.
+        var proposed = Assert.Single(stack.Recorder.All<ChangesProposed>());
+        var file = Assert.Single(proposed.Files);
+        Assert.Equal(new ChangedFile("WORK_ITEM_7.md", FileChange.Added, "# Add a greeting\n\nSay hello.\n"), file);
+        Assert.Equal("main", proposed.BaseBranch);
+
+        // Every message carried the work item's CorrelationId, in its body and on its envelope.
+        Assert.All(stack.Recorder.Messages, m =>
+        {
+            Assert.Equal(accepted.Id, (Guid)m.Message.GetType().GetProperty("CorrelationId")!.GetValue(m.Message)!);
+            Assert.Equal(accepted.Id, m.CorrelationId);
+        });
+        Assert.Contains(stack.Recorder.Messages, m => m.Message is OpenWorkspace);
+
+        // One trace: each service's own spans belong to the trace the ledger recorded for the work item.
+        Assert.NotNull(item.TraceId);
+        foreach (var service in stack.Services)
+        {
+            var spans = await Eventually.Until(() => Task.FromResult(service.OwnSpans().ToList()), s => s.Count > 0, Timeout,
+                $"{service.Service} spans");
+            Assert.All(spans, s => Assert.Equal(item.TraceId, s.TraceId.ToString()));
+        }
+
+        // The workspace was closed: its clone is gone.
+        await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath).Count()),
+            n => n == 0, Timeout, "the workspace to be removed");
+    }
+
+    [Fact]
+    public async Task A_malformed_submission_gets_400_and_publishes_nothing()
+    {
+        await using var stack = await Stack.StartAsync();
+
+        var response = await stack.Intake.Http.PostAsJsonAsync("/api/work-items",
+            new { repository = "not a repository", title = "" }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("repository", problem);
+        Assert.Contains("title", problem);
+        var list = await stack.Intake.Http.GetFromJsonAsync<WorkItemPage>("/api/work-items", Json, TestContext.Current.CancellationToken);
+        Assert.Equal(0, list!.Total);
+        Assert.Empty(stack.Recorder.Messages);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Orchestrator.Testing;
+
+namespace Orchestrator.ServiceDefaults.Tests;
+
+/// <summary>The real service hosts, started as processes with a broken configuration, stop with one line naming the setting.</summary>
+public sealed class StartupConfigurationTests
+{
+    public static TheoryData<string> Services => ["Intake", "Planner", "ToolGateway", "Publisher"];
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public async Task Service_refuses_to_start_without_RABBITMQ_URL(string service)
+    {
+        var (exitCode, stdout, stderr) = await RunHostAsync(service, rabbitMqUrl: null);
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"Orchestrator.{service}.Host: configuration error: RABBITMQ_URL is required (amqp://user:password@host:5672/vhost)", line);
+        Assert.DoesNotContain("Exception", stdout);
+    }
+
+    [Theory]
+    [InlineData("Intake", "http://rabbit:5672/")]
+    [InlineData("Planner", "amqp://user:s3cret-value@")]
+    [InlineData("ToolGateway", "not a url s3cret-value")]
+    [InlineData("Publisher", "rabbitmq")]
+    public async Task Service_refuses_to_start_with_a_malformed_RABBITMQ_URL_without_echoing_it(string service, string malformed)
+    {
+        var (exitCode, _, stderr) = await RunHostAsync(service, malformed);
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.EndsWith("configuration error: RABBITMQ_URL is not a valid amqp:// or amqps:// URL", line);
+        Assert.DoesNotContain("s3cret", stderr);
+    }
+
+    [Fact]
+    public async Task Every_problem_is_named_on_the_one_line()
+    {
+        var (exitCode, _, stderr) = await RunHostAsync("Planner", rabbitMqUrl: null, ("PLANNER_MAX_CONCURRENT_RUNS", "0"));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("RABBITMQ_URL is required", line);
+        Assert.Contains("PLANNER_MAX_CONCURRENT_RUNS must be at least 1", line);
+    }
+
+    [Fact]
+    public async Task A_value_of_the_wrong_type_is_named_by_its_setting()
+    {
+        var (exitCode, _, stderr) = await RunHostAsync("Planner", "amqp://guest:guest@127.0.0.1:1/", ("PLANNER_MAX_CONCURRENT_RUNS", "many"));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("PLANNER_MAX_CONCURRENT_RUNS", line);
+        Assert.DoesNotContain("many", line);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunHostAsync(
+        string service, string? rabbitMqUrl, params (string Name, string Value)[] settings)
+    {
+        var dll = TestPaths.ServiceHostDll(service);
+        // Started from its own folder, as in its container, so it reads its appsettings.json.
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll),
+        };
+        start.Environment.Remove("RABBITMQ_URL");
+        if (rabbitMqUrl is not null)
+            start.Environment["RABBITMQ_URL"] = rabbitMqUrl;
+        start.Environment["DATABASE_PATH"] = Path.Combine(TestPaths.NewTempDirectory("startup"), "service.db");
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        foreach (var (name, value) in settings)
+            start.Environment[name] = value;
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+using Orchestrator.ServiceDefaults;
+
+namespace Orchestrator.Testing;
+
+/// <summary>
+/// One service started in this process the way its Program.cs starts it: its own configuration, its own DI container,
+/// its own bus connection, listening on a free port on 127.0.0.1. Its spans are kept in <see cref="Spans"/>.
+/// </summary>
+public sealed class ServiceHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ServiceHost(string service, WebApplication app, List<Activity> spans)
+    {
+        Service = service;
+        _app = app;
+        Spans = spans;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Http = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public string Service { get; }
+    public HttpClient Http { get; }
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Finished spans from this service's own ActivitySource ("Orchestrator.&lt;Service&gt;").</summary>
+    public List<Activity> Spans { get; }
+
+    public IEnumerable<Activity> OwnSpans()
+    {
+        lock (Spans)
+            return [.. Spans.Where(s => s.Source.Name == ServiceDefaultsExtensions.ActivitySourceName(Service))];
+    }
+
+    public static async Task<ServiceHost> StartAsync(
+        string service,
+        Action<WebApplicationBuilder> add,
+        IReadOnlyDictionary<string, string?> settings,
+        Action<WebApplication>? map = null,
+        CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = $"Orchestrator.{service}",
+            EnvironmentName = "Testing",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddServiceDefaults(service);
+        add(builder);
+        var spans = new List<Activity>();
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        map?.Invoke(app);
+        if (ServiceDefaultsExtensions.ConfigurationError(app.Services) is { } error)
+            throw new InvalidOperationException($"{service}: configuration error: {error}");
+        await app.StartAsync(cancellationToken);
+        return new ServiceHost(service, app, spans);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
