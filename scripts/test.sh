@@ -7,11 +7,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib/infra.sh
-trap infra_cleanup EXIT
+# The build servers dotnet leaves behind for the next build are stopped too.
+trap 'dotnet build-server shutdown >/dev/null 2>&1 || true; infra_cleanup' EXIT
 CONFIGURATION=${CONFIGURATION:-Release}
 RESULTS="$INFRA_WORK/results"
 
-infra_apt git git node nodejs
+infra_apt git git node nodejs docker-compose docker-compose
+# Everything the tests write to the temp folder goes away with the run.
+export TMPDIR="$INFRA_WORK/tmp"
+mkdir -p "$TMPDIR"
 infra_rabbitmq
 infra_mcp_servers "$ROOT"
 

@@ -80,5 +80,6 @@ public sealed class Stack : IAsyncDisposable
             await service.DisposeAsync();
         await Recorder.DisposeAsync();
         await Broker.DisposeAsync();
+        System.IO.Directory.Delete(Directory, recursive: true);
     }
 }

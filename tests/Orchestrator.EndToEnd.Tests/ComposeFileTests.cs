@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Orchestrator.Testing;
+
+namespace Orchestrator.EndToEnd.Tests;
+
+/// <summary>The deployment as docker-compose itself reads it.</summary>
+public sealed partial class ComposeFileTests
+{
+    [Fact]
+    public async Task Compose_accepts_the_file_with_the_example_settings()
+    {
+        var (exitCode, output, error) = await ComposeConfigAsync("--env-file", ".env.example");
+
+        Assert.True(exitCode == 0, error);
+        Assert.Equal(["intake", "jaeger", "planner", "publisher", "rabbitmq", "toolgateway"], ServiceVolumes(output).Keys.Order());
+    }
+
+    [Fact]
+    public async Task Only_toolgateway_mounts_the_Docker_socket()
+    {
+        var (exitCode, output, error) = await ComposeConfigAsync();
+
+        Assert.True(exitCode == 0, error);
+        var withSocket = ServiceVolumes(output).Where(s => s.Value.Any(v => v.Contains("/var/run/docker.sock"))).Select(s => s.Key);
+        Assert.Equal(["toolgateway"], withSocket);
+    }
+
+    [Fact]
+    public async Task Secrets_reach_only_the_services_that_use_them()
+    {
+        var (_, output, _) = await ComposeConfigAsync();
+
+        var environment = ServiceLines(output, "environment");
+        Assert.Equal(["planner"], environment.Where(s => s.Value.Any(l => l.StartsWith("OPENAI_API_KEY:"))).Select(s => s.Key));
+        Assert.DoesNotContain("planner", environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_TOKEN:"))).Select(s => s.Key));
+    }
+
+    private static Dictionary<string, List<string>> ServiceVolumes(string config) => ServiceLines(config, "volumes");
+
+    /// <summary>The lines of each service's <paramref name="section"/> in the normalized YAML `docker-compose config` prints.</summary>
+    private static Dictionary<string, List<string>> ServiceLines(string config, string section)
+    {
+        var services = new Dictionary<string, List<string>>();
+        string? service = null;
+        var inServices = false;
+        var inSection = false;
+        foreach (var line in config.Split('\n'))
+        {
+            if (TopLevel().IsMatch(line))
+            {
+                inServices = line.StartsWith("services:");
+                service = null;
+                continue;
+            }
+            if (!inServices)
+                continue;
+            if (ServiceName().Match(line) is { Success: true } name)
+            {
+                service = name.Groups[1].Value;
+                services[service] = [];
+                inSection = false;
+            }
+            else if (service is not null && SectionName().Match(line) is { Success: true } key)
+                inSection = key.Groups[1].Value == section;
+            else if (service is not null && inSection)
+                services[service].Add(line.Trim().TrimStart('-', ' '));
+        }
+        return services;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> ComposeConfigAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("docker-compose")
+        {
+            WorkingDirectory = TestPaths.RepositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.ArgumentList.Add("config");
+        // Only the file's own defaults (or the --env-file) decide; not whatever this shell has set.
+        foreach (var name in new[] { "GITHUB_TOKEN", "OPENAI_API_KEY", "RABBITMQ_URL" })
+            start.Environment.Remove(name);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [GeneratedRegex(@"^[a-z]")]
+    private static partial Regex TopLevel();
+
+    [GeneratedRegex(@"^  ([a-z][a-z0-9_-]*):\s*$")]
+    private static partial Regex ServiceName();
+
+    [GeneratedRegex(@"^    ([a-z_]+):")]
+    private static partial Regex SectionName();
+}
