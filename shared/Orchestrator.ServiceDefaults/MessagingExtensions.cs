@@ -100,6 +100,8 @@ public static class MessagingExtensions
                 rabbit.AutoDelete = true;
                 rabbit.Durable = false;
             }
+            // The configure-endpoints callback only reaches endpoints ConfigureEndpoints creates, so apply it here too.
+            endpoint.UseEndpointDefaults(context);
             configure(endpoint);
         });
     }
