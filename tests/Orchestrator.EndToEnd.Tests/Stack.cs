@@ -33,7 +33,8 @@ public sealed class Stack : IAsyncDisposable
     public IEnumerable<ServiceHost> Services => [Intake, Planner, ToolGateway, Publisher];
     public string WorkspacesPath => Path.Combine(Directory, "workspaces");
 
-    public static async Task<Stack> StartAsync()
+    /// <param name="filesystemCommand">Overrides the filesystem MCP server's command (to make it fail to start).</param>
+    public static async Task<Stack> StartAsync(string filesystemCommand = "node")
     {
         var directory = TestPaths.NewTempDirectory("stack");
         GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
@@ -66,7 +67,7 @@ public sealed class Stack : IAsyncDisposable
                 ("WORKSPACES_PATH", Path.Combine(directory, "workspaces")),
                 ("MCP_SERVERS:0:Name", "filesystem"),
                 ("MCP_SERVERS:0:Scope", "Workspace"),
-                ("MCP_SERVERS:0:Command", "node"),
+                ("MCP_SERVERS:0:Command", filesystemCommand),
                 ("MCP_SERVERS:0:Args:0", TestPaths.McpServerScript("@modelcontextprotocol/server-filesystem")),
                 ("MCP_SERVERS:0:Args:1", "{workspace}")), cancellationToken: ct),
             await ServiceHost.StartAsync(PublisherTelemetry.Service, b => b.AddPublisher(), Settings("publisher"), cancellationToken: ct),

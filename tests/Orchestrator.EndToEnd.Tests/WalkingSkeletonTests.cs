@@ -51,16 +51,38 @@ public sealed class WalkingSkeletonTests
         });
         Assert.Contains(stack.Recorder.Messages, m => m.Message is OpenWorkspace);
 
-        // One trace: each service's own spans belong to the trace the ledger recorded for the work item.
+        // One trace: each service's own spans for this work item belong to the trace the ledger recorded for it. (The
+        // filter by work item matters: hosts in one process share the static ActivitySources, so other tests' spans show.)
         Assert.NotNull(item.TraceId);
         foreach (var service in stack.Services)
         {
-            var spans = await Eventually.Until(() => Task.FromResult(service.OwnSpans().ToList()), s => s.Count > 0, Timeout,
+            var spans = await Eventually.Until(() => Task.FromResult(service.OwnSpans(accepted.Id).ToList()), s => s.Count > 0, Timeout,
                 $"{service.Service} spans");
             Assert.All(spans, s => Assert.Equal(item.TraceId, s.TraceId.ToString()));
         }
 
         // The workspace was closed: its clone is gone.
+        await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath).Count()),
+            n => n == 0, Timeout, "the workspace to be removed");
+    }
+
+    [Fact]
+    public async Task A_tool_that_cannot_run_fails_the_work_item_with_its_reason_and_publishes_no_change()
+    {
+        await using var stack = await Stack.StartAsync(filesystemCommand: "/nonexistent/node");
+
+        var response = await stack.Intake.Http.PostAsJsonAsync("/api/work-items",
+            new { repository = Stack.Repository, issueNumber = 8, title = "Add a greeting" }, TestContext.Current.CancellationToken);
+        var accepted = (await response.Content.ReadFromJsonAsync<WorkItemView>(Json, TestContext.Current.CancellationToken))!;
+
+        var failed = await stack.Recorder.WaitFor<WorkItemFailed>(m => m.CorrelationId == accepted.Id, Timeout);
+        Assert.Equal("tool-failed", failed.Reason);
+        Assert.StartsWith("UnknownTool:", failed.Detail);
+        var item = await Eventually.Until(
+            () => stack.Intake.Http.GetFromJsonAsync<WorkItemView>($"/api/work-items/{accepted.Id}", Json),
+            v => v!.Status == WorkItemStatus.Failed, Timeout, "the ledger to show the failure");
+        Assert.Contains(item!.Timeline, e => e.Kind == "failed" && e.Detail.StartsWith("tool-failed: UnknownTool"));
+        Assert.Empty(stack.Recorder.All<ChangesProposed>());
         await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath).Count()),
             n => n == 0, Timeout, "the workspace to be removed");
     }

@@ -18,7 +18,7 @@ public sealed class ServiceHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ServiceHost(string service, WebApplication app, List<Activity> spans)
+    private ServiceHost(string service, WebApplication app, LockedList<Activity> spans)
     {
         Service = service;
         _app = app;
@@ -32,12 +32,13 @@ public sealed class ServiceHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Finished spans from this service's own ActivitySource ("Orchestrator.&lt;Service&gt;").</summary>
-    public List<Activity> Spans { get; }
+    public LockedList<Activity> Spans { get; }
 
-    public IEnumerable<Activity> OwnSpans()
+    /// <summary>This service's own finished spans about one work item.</summary>
+    public IEnumerable<Activity> OwnSpans(Guid correlationId)
     {
-        lock (Spans)
-            return [.. Spans.Where(s => s.Source.Name == ServiceDefaultsExtensions.ActivitySourceName(Service))];
+        return [.. Spans.Where(s => s.Source.Name == ServiceDefaultsExtensions.ActivitySourceName(Service)
+            && Equals(s.GetTagItem(WorkItemActivity.CorrelationIdTag), correlationId))];
     }
 
     public static async Task<ServiceHost> StartAsync(
@@ -57,7 +58,7 @@ public sealed class ServiceHost : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults(service);
         add(builder);
-        var spans = new List<Activity>();
+        var spans = new LockedList<Activity>();
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
 
         var app = builder.Build();

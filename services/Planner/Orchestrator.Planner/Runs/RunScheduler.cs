@@ -89,8 +89,7 @@ public sealed class RunScheduler(
         var item = JsonSerializer.Deserialize<WorkItemAccepted>(run.WorkItemJson)!;
         try
         {
-            await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(item, stoppingToken);
-            run.Status = RunStatus.Proposed;
+            run.Status = await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(item, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

@@ -12,7 +12,8 @@ namespace Orchestrator.Planner.Runs;
 /// </summary>
 public sealed class WorkItemRunner(ToolGatewayClient gateway, IBus bus, ILogger<WorkItemRunner> logger)
 {
-    public async Task RunAsync(WorkItemAccepted item, CancellationToken cancellationToken)
+    /// <summary>Runs the work item to its end: <see cref="RunStatus.Proposed"/>, or <see cref="RunStatus.Failed"/> after publishing why.</summary>
+    public async Task<RunStatus> RunAsync(WorkItemAccepted item, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var id = item.CorrelationId;
@@ -33,7 +34,7 @@ public sealed class WorkItemRunner(ToolGatewayClient gateway, IBus bus, ILogger<
             {
                 var reason = failed is not null ? $"{failed.Reason}: {failed.Message}" : string.Join(" ", completed!.Content.Select(c => c.Text));
                 await bus.Publish(new WorkItemFailed(id, "tool-failed", reason), cancellationToken);
-                return;
+                return RunStatus.Failed;
             }
             await bus.Publish(new WorkItemProgressed(id, "tool", $"filesystem.write_file {file}"), cancellationToken);
 
@@ -44,6 +45,7 @@ public sealed class WorkItemRunner(ToolGatewayClient gateway, IBus bus, ILogger<
                 CommitMessage: item.Title, PullRequestTitle: item.Title, PullRequestBody: $"{item.Title}{closes}",
                 new RunUsage(0, 1, 0, 0, 0m, Stopwatch.GetElapsedTime(started))), cancellationToken);
             logger.LogInformation("Work item {CorrelationId}: proposed {Count} changed file(s)", id, changes.Files.Count);
+            return RunStatus.Proposed;
         }
         finally
         {
