@@ -16,7 +16,8 @@ infra_apt git git node nodejs docker-compose docker-compose
 export TMPDIR="$INFRA_WORK/tmp"
 mkdir -p "$TMPDIR"
 infra_rabbitmq
-infra_mcp_servers "$ROOT"
+infra_docker
+infra_mcp_images "$ROOT"
 
 echo "Building ($CONFIGURATION)..."
 dotnet build Orchestrator.sln -c "$CONFIGURATION" -v q -nologo -clp:ErrorsOnly
@@ -33,6 +34,13 @@ count() { grep -E "^\s+$1: [0-9]+" "$INFRA_WORK/test.log" | tail -1 | grep -oE '
 passed=$(count succeeded)
 failed=$(count failed)
 skipped=$(count skipped)
+# The suite must leave no MCP server container behind (the tests' deployments are named orchestrator-test-*).
+left=$(docker ps --all --format '{{.Names}} {{.Label "org.orchestrator.deployment"}}' | awk '$2 ~ /^orchestrator-test-/ {print $1}')
+if [ -n "$left" ]; then
+  echo "Containers left behind by the suite (counted as one failure): $(echo $left)"
+  docker rm --force $left >/dev/null 2>&1 || true
+  failed=$((failed + 1))
+fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "No test ran."
   status=1

@@ -77,13 +77,79 @@ CONF
   infra_log "RabbitMQ $node on 127.0.0.1:$port (management :$mgmt)"
 }
 
-# Installs the pinned MCP servers the tests run (tests/mcp-servers) with npm ci.
-infra_mcp_servers() {
-  local root=$1
-  if [ ! -d "$root/tests/mcp-servers/node_modules" ] || [ "$root/tests/mcp-servers/package-lock.json" -nt "$root/tests/mcp-servers/node_modules" ]; then
-    infra_log "installing MCP servers from npm"
-    npm ci --prefix "$root/tests/mcp-servers" --no-audit --no-fund >"$INFRA_WORK/npm.log" 2>&1 || { cat "$INFRA_WORK/npm.log" >&2; return 1; }
+# Uses the Docker engine that answers, or installs (docker.io) and starts one for the run. Containers are never started
+# with a registry in reach: images are built locally (infra_mcp_images).
+infra_docker() {
+  if docker info >/dev/null 2>&1; then
+    infra_log "using the running Docker engine"
+    return 0
   fi
+  infra_apt /usr/sbin/dockerd docker.io
+  local dir="$INFRA_WORK/docker"
+  mkdir -p "$dir"
+  setsid /usr/sbin/dockerd --pidfile "$dir/dockerd.pid" >"$dir/dockerd.log" 2>&1 &
+  INFRA_CLEANUP+=("infra_stop_pid \"\$(cat $dir/dockerd.pid 2>/dev/null)\"")
+  for _ in $(seq 1 120); do
+    docker info >/dev/null 2>&1 && { infra_log "Docker engine started"; return 0; }
+    sleep 0.5
+  done
+  infra_log "the Docker engine did not start; its log follows"; tail -50 "$dir/dockerd.log" >&2; return 1
+}
+
+infra_stop_pid() {
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# An image with the host's node, git and a /bin/sh, from nothing but the host's files: no registry is reachable here,
+# so this stands in for node:20-bookworm-slim as the NODE_IMAGE the MCP server Dockerfiles build on.
+infra_node_image() {
+  local image=$1 rootfs="$INFRA_WORK/node-rootfs" file lib
+  docker image inspect "$image" >/dev/null 2>&1 && return 0
+  infra_log "building $image from the host's node and git"
+  mkdir -p "$rootfs/tmp" "$rootfs/etc" "$rootfs/workspace"
+  chmod 1777 "$rootfs/tmp"
+  for file in /usr/bin/node /usr/bin/git /usr/bin/env /usr/bin/dash; do
+    cp -L --parents "$file" "$rootfs"
+    for lib in $(ldd "$file" | grep -oE '/[^ ]+'); do cp -L --parents "$lib" "$rootfs"; done
+  done
+  mkdir -p "$rootfs/bin" && ln -s /usr/bin/dash "$rootfs/bin/sh"
+  tar -C / -c usr/lib/git-core usr/share/git-core | tar -C "$rootfs" -x
+  printf 'root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/tmp:/bin/sh\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+  tar -C "$rootfs" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$image" >/dev/null
+  rm -rf "$rootfs"
+}
+
+# npm ci of the pinned MCP servers (each folder has its package-lock.json), so the process launcher can run them and
+# their images are built with exactly these files.
+infra_npm_ci() {
+  local dir
+  for dir in "$@"; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      infra_log "npm ci $dir"
+      npm ci --prefix "$dir" --no-audit --no-fund >"$INFRA_WORK/npm.log" 2>&1 || { cat "$INFRA_WORK/npm.log" >&2; return 1; }
+      touch "$dir/node_modules"
+    fi
+  done
+}
+
+# The MCP server images the tests and the benchmark run: the default catalog's own (from services/ToolGateway/mcp-servers)
+# and the test servers (tests/mcp-servers), each built from its Dockerfile on the host-built node image.
+infra_mcp_images() {
+  local root=$1 node_image=orchestrator-test/node:20 line dir image
+  infra_npm_ci "$root/services/ToolGateway/mcp-servers/filesystem" "$root/services/ToolGateway/mcp-servers/git" \
+    "$root/tests/mcp-servers/everything"
+  infra_node_image "$node_image"
+  while read -r dir image; do
+    infra_log "building $image"
+    docker build -q --build-arg NODE_IMAGE="$node_image" -t "$image" "$root/$dir" >"$INFRA_WORK/docker-build.log" 2>&1 \
+      || { cat "$INFRA_WORK/docker-build.log" >&2; return 1; }
+  done < <(grep -vE '^\s*(#|$)' "$root/tests/mcp-servers/images.txt")
 }
 
 infra_cleanup() {

@@ -71,3 +71,10 @@ public enum FileChange
 public record CloseWorkspace(Guid CorrelationId, Guid SessionId);
 
 public record WorkspaceClosed(Guid CorrelationId, Guid SessionId);
+
+/// <summary>
+/// A ToolGateway replica is alive, sent every <paramref name="Interval"/>; with <paramref name="Stopping"/> it is going
+/// away. Its silence tells callers that their sessions on it are lost and tells the other replicas that its containers
+/// may be swept. It concerns no single work item, so unlike every other message it has no CorrelationId.
+/// </summary>
+public record GatewayReplicaHeartbeat(string ReplicaId, Uri Address, TimeSpan Interval, bool Stopping);

@@ -65,10 +65,11 @@ public sealed class Stack : IAsyncDisposable
             await ServiceHost.StartAsync(PlannerTelemetry.Service, b => b.AddPlanner(), Settings("planner"), cancellationToken: ct),
             await ServiceHost.StartAsync(ToolGatewayTelemetry.Service, b => b.AddToolGateway(), Settings("toolgateway",
                 ("WORKSPACES_PATH", Path.Combine(directory, "workspaces")),
+                ("MCP_LAUNCHER", "Process"),
                 ("MCP_SERVERS:0:Name", "filesystem"),
                 ("MCP_SERVERS:0:Scope", "Workspace"),
                 ("MCP_SERVERS:0:Command", filesystemCommand),
-                ("MCP_SERVERS:0:Args:0", TestPaths.McpServerScript("@modelcontextprotocol/server-filesystem")),
+                ("MCP_SERVERS:0:Args:0", TestPaths.McpServerScript(TestPaths.FilesystemServerFolder, "@modelcontextprotocol/server-filesystem")),
                 ("MCP_SERVERS:0:Args:1", "{workspace}")), cancellationToken: ct),
             await ServiceHost.StartAsync(PublisherTelemetry.Service, b => b.AddPublisher(), Settings("publisher"), cancellationToken: ct),
         ];

@@ -77,11 +77,12 @@ public sealed class WalkingSkeletonTests
 
         var failed = await stack.Recorder.WaitFor<WorkItemFailed>(m => m.CorrelationId == accepted.Id, Timeout);
         Assert.Equal("tool-failed", failed.Reason);
-        Assert.StartsWith("UnknownTool:", failed.Detail);
+        Assert.StartsWith("ServerUnavailable: Server filesystem did not start", failed.Detail);
+        Assert.Contains("/nonexistent/node", failed.Detail);
         var item = await Eventually.Until(
             () => stack.Intake.Http.GetFromJsonAsync<WorkItemView>($"/api/work-items/{accepted.Id}", Json),
             v => v!.Status == WorkItemStatus.Failed, Timeout, "the ledger to show the failure");
-        Assert.Contains(item!.Timeline, e => e.Kind == "failed" && e.Detail.StartsWith("tool-failed: UnknownTool"));
+        Assert.Contains(item!.Timeline, e => e.Kind == "failed" && e.Detail.StartsWith("tool-failed: ServerUnavailable"));
         Assert.Empty(stack.Recorder.All<ChangesProposed>());
         await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath).Count()),
             n => n == 0, Timeout, "the workspace to be removed");

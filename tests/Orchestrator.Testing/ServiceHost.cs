@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Orchestrator.ServiceDefaults;
 
@@ -18,11 +19,12 @@ public sealed class ServiceHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ServiceHost(string service, WebApplication app, LockedList<Activity> spans)
+    private ServiceHost(string service, WebApplication app, LockedList<Activity> spans, LockedList<string> logs)
     {
         Service = service;
         _app = app;
         Spans = spans;
+        Logs = logs;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = new HttpClient { BaseAddress = new Uri(address) };
     }
@@ -33,6 +35,9 @@ public sealed class ServiceHost : IAsyncDisposable
 
     /// <summary>Finished spans from this service's own ActivitySource ("Orchestrator.&lt;Service&gt;").</summary>
     public LockedList<Activity> Spans { get; }
+
+    /// <summary>Every log line the service wrote at its configured levels: category, message and exception text.</summary>
+    public LockedList<string> Logs { get; }
 
     /// <summary>This service's own finished spans about one work item.</summary>
     public IEnumerable<Activity> OwnSpans(Guid correlationId)
@@ -50,7 +55,7 @@ public sealed class ServiceHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            ApplicationName = $"Orchestrator.{service}",
+            ApplicationName = ApplicationName(service),
             EnvironmentName = "Testing",
             ContentRootPath = AppContext.BaseDirectory,
         });
@@ -60,6 +65,8 @@ public sealed class ServiceHost : IAsyncDisposable
         add(builder);
         var spans = new LockedList<Activity>();
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+        var logs = new LockedList<string>();
+        builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
@@ -67,7 +74,22 @@ public sealed class ServiceHost : IAsyncDisposable
         if (ServiceDefaultsExtensions.ConfigurationError(app.Services) is { } error)
             throw new InvalidOperationException($"{service}: configuration error: {error}");
         await app.StartAsync(cancellationToken);
-        return new ServiceHost(service, app, spans);
+        return new ServiceHost(service, app, spans, logs);
+    }
+
+    // A service's own assembly, as its Program.cs would have; a stand-in service (a test's caller) gets the test's.
+    private static string ApplicationName(string service)
+    {
+        var name = $"Orchestrator.{service}";
+        try
+        {
+            System.Reflection.Assembly.Load(name);
+            return name;
+        }
+        catch (FileNotFoundException)
+        {
+            return System.Reflection.Assembly.GetEntryAssembly()!.GetName().Name!;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -23,12 +23,17 @@ public static class TestPaths
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built: build Orchestrator.sln in {configuration} first");
     }
 
-    /// <summary>The entry script of an MCP server installed by `npm ci` in tests/mcp-servers.</summary>
-    public static string McpServerScript(string package, string script = "dist/index.js")
+    /// <summary>
+    /// The entry script of an npm MCP server installed by `npm ci` in one of the MCP server folders, for example
+    /// ("services/ToolGateway/mcp-servers/filesystem", "@modelcontextprotocol/server-filesystem").
+    /// </summary>
+    public static string McpServerScript(string folder, string package, string script = "dist/index.js")
     {
-        var path = Path.Combine(RepositoryRoot, "tests", "mcp-servers", "node_modules", package, script);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: run `npm ci --prefix tests/mcp-servers` (scripts/test.sh does)");
+        var path = Path.Combine(RepositoryRoot, folder, "node_modules", package, script);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: run `npm ci --prefix {folder}` (scripts/test.sh does)");
     }
+
+    public const string FilesystemServerFolder = "services/ToolGateway/mcp-servers/filesystem";
 
     private static string FindRoot()
     {

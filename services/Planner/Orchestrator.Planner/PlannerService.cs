@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Orchestrator.Planner.Consumers;
 using Orchestrator.Planner.Runs;
 using Orchestrator.ServiceDefaults;
+using Orchestrator.ToolGateway.Client;
 
 namespace Orchestrator.Planner;
 
@@ -16,9 +17,13 @@ public static class PlannerService
         builder.AddServiceDatabase<PlannerDbContext>("data/planner.db");
         builder.Services.AddSingleton<RunScheduler>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RunScheduler>());
-        builder.Services.AddScoped<ToolGatewayClient>();
+        builder.Services.AddToolGatewayClient(builder.Configuration);
         builder.Services.AddScoped<WorkItemRunner>();
-        builder.AddOrchestratorBus(bus => bus.AddConsumer<WorkItemAcceptedConsumer>());
+        builder.AddOrchestratorBus(bus =>
+        {
+            bus.AddConsumer<WorkItemAcceptedConsumer>();
+            bus.AddGatewayReplicaHeartbeats();
+        });
         return builder;
     }
 }

@@ -1,59 +1,118 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Orchestrator.ServiceDefaults;
+using Orchestrator.ToolGateway.Catalog;
 
 namespace Orchestrator.ToolGateway;
 
-public enum ServerScope
+public enum LauncherKind
 {
-    /// <summary>One instance per replica, shared by every caller (for example GitHub).</summary>
-    Shared,
+    /// <summary>Each server in its own hardened container (production).</summary>
+    Docker,
 
-    /// <summary>One instance per workspace session, working in that workspace (for example filesystem, git).</summary>
-    Workspace,
+    /// <summary>Each server a plain child process (development machines without Docker).</summary>
+    Process,
 }
 
-/// <summary>One MCP server of the catalog. In <see cref="Args"/>, "{workspace}" stands for the session's workspace path.</summary>
-public sealed class McpServerDefinition
-{
-    public string Name { get; set; } = "";
-    public ServerScope Scope { get; set; } = ServerScope.Workspace;
-    public string? Command { get; set; }
-    public List<string> Args { get; set; } = [];
-}
-
-public sealed class ToolGatewayOptions : IValidatedOptions
+public sealed partial class ToolGatewayOptions : IValidatedOptions
 {
     /// <summary>Where this gateway creates workspaces (one folder per session).</summary>
     [ConfigurationKeyName("WORKSPACES_PATH")]
     public string WorkspacesPath { get; set; } = "workspaces";
 
-    /// <summary>This replica's id: names its own queue. Defaults to the host name and a random suffix.</summary>
+    /// <summary>
+    /// The same folder as the Docker host sees it, for bind mounts: when the gateway runs in a container, its
+    /// WORKSPACES_PATH is a volume whose host path differs. Defaults to WORKSPACES_PATH.
+    /// </summary>
+    [ConfigurationKeyName("WORKSPACES_HOST_PATH")]
+    public string? WorkspacesHostPath { get; set; }
+
+    /// <summary>This replica's id: names its own queue and labels its containers. Defaults to the host name and a random suffix.</summary>
     [ConfigurationKeyName("REPLICA_ID")]
     public string? ReplicaId { get; set; }
 
-    /// <summary>How long one tool call may take; below the Planner's request timeout.</summary>
+    /// <summary>Labels every container; replicas only sweep containers of their own deployment.</summary>
+    [ConfigurationKeyName("DEPLOYMENT_NAME")]
+    public string DeploymentName { get; set; } = "orchestrator";
+
+    [ConfigurationKeyName("MCP_LAUNCHER")]
+    public LauncherKind Launcher { get; set; } = LauncherKind.Docker;
+
+    /// <summary>The user servers run as in containers when the gateway runs as root; otherwise the gateway's own user.</summary>
+    [ConfigurationKeyName("MCP_CONTAINER_USER")]
+    public string ContainerUser { get; set; } = "65534:65534";
+
+    /// <summary>How long one tool call may take; keep it below the caller's request timeout.</summary>
     [ConfigurationKeyName("TOOL_CALL_TIMEOUT")]
     public TimeSpan ToolCallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>A server with no call for this long is stopped; the next call starts it again.</summary>
+    [ConfigurationKeyName("SERVER_IDLE_TIMEOUT")]
+    public TimeSpan ServerIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The longest wait before restarting a server that keeps crashing (the first restart is immediate).</summary>
+    [ConfigurationKeyName("SERVER_RESTART_MAX_BACKOFF")]
+    public TimeSpan RestartMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many requests this replica works on at once.</summary>
+    [ConfigurationKeyName("MAX_CONCURRENT_CALLS")]
+    public int MaxConcurrentCalls { get; set; } = 64;
+
+    /// <summary>How often this replica tells the others (and callers) it is alive.</summary>
+    [ConfigurationKeyName("REPLICA_HEARTBEAT_INTERVAL")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often containers left by replicas that are gone are looked for and removed.</summary>
+    [ConfigurationKeyName("CONTAINER_SWEEP_INTERVAL")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     [ConfigurationKeyName("MCP_SERVERS")]
     public List<McpServerDefinition> Servers { get; set; } = [];
+
+    public string HostPathOfWorkspaces => Path.GetFullPath(string.IsNullOrWhiteSpace(WorkspacesHostPath) ? WorkspacesPath : WorkspacesHostPath);
 
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(WorkspacesPath))
             yield return "WORKSPACES_PATH must not be empty";
-        if (ToolCallTimeout <= TimeSpan.Zero)
-            yield return "TOOL_CALL_TIMEOUT must be positive";
+        if (!string.IsNullOrWhiteSpace(WorkspacesHostPath) && !Path.IsPathFullyQualified(WorkspacesHostPath))
+            yield return "WORKSPACES_HOST_PATH must be an absolute path";
+        if (!DockerName().IsMatch(DeploymentName))
+            yield return "DEPLOYMENT_NAME must be letters, digits, '-', '_' or '.'";
+        if (ReplicaId is { Length: > 0 } && !DockerName().IsMatch(ReplicaId))
+            yield return "REPLICA_ID must be letters, digits, '-', '_' or '.'";
+        foreach (var (name, value) in new[] {
+            ("TOOL_CALL_TIMEOUT", ToolCallTimeout), ("SERVER_IDLE_TIMEOUT", ServerIdleTimeout), ("SERVER_RESTART_MAX_BACKOFF", RestartMaxBackoff),
+            ("REPLICA_HEARTBEAT_INTERVAL", HeartbeatInterval), ("CONTAINER_SWEEP_INTERVAL", SweepInterval) })
+        {
+            if (value <= TimeSpan.Zero)
+                yield return $"{name} must be positive";
+        }
+        if (MaxConcurrentCalls < 1)
+            yield return "MAX_CONCURRENT_CALLS must be at least 1";
         if (Servers.Count == 0)
             yield return "MCP_SERVERS lists no server";
         foreach (var (server, i) in Servers.Select((s, i) => (s, i)))
         {
-            if (string.IsNullOrWhiteSpace(server.Name))
-                yield return $"MCP_SERVERS:{i}:Name is required";
-            if (string.IsNullOrWhiteSpace(server.Command))
-                yield return $"MCP_SERVERS:{i}:Command is required";
+            var at = $"MCP_SERVERS:{i}";
+            if (!DockerName().IsMatch(server.Name))
+                yield return $"{at}:Name must be letters, digits, '-', '_' or '.'";
+            if (Launcher == LauncherKind.Docker && string.IsNullOrWhiteSpace(server.Image))
+                yield return $"{at}:Image is required with MCP_LAUNCHER=Docker";
+            if (Launcher == LauncherKind.Process && string.IsNullOrWhiteSpace(server.Command))
+                yield return $"{at}:Command is required with MCP_LAUNCHER=Process";
+            if (server.Limits.Pids < 1)
+                yield return $"{at}:Limits:Pids must be at least 1";
+            foreach (var (variable, setting) in server.Secrets)
+            {
+                if (string.IsNullOrWhiteSpace(variable) || string.IsNullOrWhiteSpace(setting))
+                    yield return $"{at}:Secrets needs a variable name and the setting that holds its value";
+            }
         }
         foreach (var duplicate in Servers.GroupBy(s => s.Name).Where(g => g.Count() > 1))
             yield return $"MCP_SERVERS names '{duplicate.Key}' more than once";
     }
+
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")]
+    private static partial Regex DockerName();
 }

@@ -1,8 +1,13 @@
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Orchestrator.ServiceDefaults;
+using Orchestrator.ToolGateway.Client;
 using Orchestrator.ToolGateway.Consumers;
+using Orchestrator.ToolGateway.Launchers;
+using Orchestrator.ToolGateway.Replicas;
 using Orchestrator.ToolGateway.Servers;
 using Orchestrator.ToolGateway.Workspaces;
 
@@ -16,18 +21,35 @@ public static class ToolGatewayService
     /// </summary>
     public static IHostApplicationBuilder AddToolGateway(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddValidatedOptions<ToolGatewayOptions>(builder.Configuration);
-        builder.Services.AddSingleton<Replica>();
-        builder.Services.AddSingleton<WorkspaceManager>();
-        builder.Services.AddSingleton<SharedServers>();
-        builder.Services.AddSingleton<ToolInvoker>();
+        var services = builder.Services;
+        services.AddValidatedOptions<ToolGatewayOptions>(builder.Configuration);
+        services.AddGatewayReplicas();
+        services.AddSingleton<Replica>();
+        services.AddSingleton<DockerCli>();
+        services.AddSingleton<DockerImages>();
+        services.AddHostedService(sp => sp.GetRequiredService<DockerImages>());
+        services.AddSingleton<ServerSecrets>();
+        services.AddSingleton<IServerLauncher>(sp => sp.GetRequiredService<IOptions<ToolGatewayOptions>>().Value.Launcher == LauncherKind.Docker
+            ? ActivatorUtilities.CreateInstance<DockerLauncher>(sp)
+            : ActivatorUtilities.CreateInstance<ProcessLauncher>(sp));
+        services.AddSingleton<McpServerFactory>();
+        services.AddSingleton<SharedServers>();
+        services.AddSingleton<WorkspaceManager>();
+        services.AddSingleton<ToolInvoker>();
+
+        // Hosted services stop in reverse order: this one after the bus (no request arrives while it cleans up)...
+        services.AddHostedService<GatewayShutdown>();
+
+        var concurrency = builder.Configuration.GetValue("MAX_CONCURRENT_CALLS", 64);
         builder.AddOrchestratorBus(bus =>
         {
+            bus.AddConfigureEndpointsCallback((_, endpoint) => endpoint.ConcurrencyLimit(concurrency));
             bus.AddConsumer<OpenWorkspaceConsumer>();
             bus.AddConsumer<ListToolsConsumer>();
             bus.AddConsumer<CallToolConsumer>();
             bus.AddConsumer<CollectChangesConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddConsumer<CloseWorkspaceConsumer>().ExcludeFromConfigureEndpoints();
+            bus.AddGatewayReplicaHeartbeats();
         },
         (context, cfg) =>
         {
@@ -35,11 +57,22 @@ public static class ToolGatewayService
             cfg.ReplicaEndpoint(context, replica.QueueName, endpoint =>
             {
                 replica.Address = endpoint.InputAddress;
+                endpoint.ConcurrencyLimit(concurrency);
                 endpoint.ConfigureConsumer<CallToolConsumer>(context);
                 endpoint.ConfigureConsumer<CollectChangesConsumer>(context);
                 endpoint.ConfigureConsumer<CloseWorkspaceConsumer>(context);
             });
         });
+
+        // ...and these before it: the last heartbeat says "stopping" while the bus can still carry it.
+        services.AddHostedService<ContainerSweeper>();
+        services.AddHostedService<ReplicaHeartbeat>();
         return builder;
+    }
+
+    private static void ConcurrencyLimit(this IReceiveEndpointConfigurator endpoint, int limit)
+    {
+        endpoint.PrefetchCount = limit;
+        endpoint.ConcurrentMessageLimit = limit;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Contracts;
+using Orchestrator.ToolGateway.Client;
 
 namespace Orchestrator.Planner.Runs;
 

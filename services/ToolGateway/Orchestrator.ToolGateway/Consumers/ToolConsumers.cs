@@ -6,15 +6,15 @@ using Orchestrator.ToolGateway.Workspaces;
 namespace Orchestrator.ToolGateway.Consumers;
 
 /// <summary>
-/// A tool call. With a session it arrives on the replica's own queue and runs on the session's servers; without one it
-/// arrives on the shared queue and runs on this replica's shared servers.
+/// A tool call. With a session it arrives on the replica's own queue and runs on the session's servers (or this replica's
+/// shared ones); without one it arrives on the shared queue and runs on this replica's shared servers.
 /// </summary>
 public sealed class CallToolConsumer(WorkspaceManager workspaces, SharedServers shared, ToolInvoker invoker) : IConsumer<CallTool>
 {
     public async Task Consume(ConsumeContext<CallTool> context)
     {
         var call = context.Message;
-        McpServerInstance? server = null;
+        McpServer? server = null;
         if (call.SessionId is { } sessionId)
         {
             var session = workspaces.Find(sessionId);
@@ -24,10 +24,9 @@ public sealed class CallToolConsumer(WorkspaceManager workspaces, SharedServers 
                     ToolFailureReason.SessionLost, $"Session {sessionId} is not open on this replica"));
                 return;
             }
-            session.Servers.TryGetValue(call.Server, out server);
+            server = session.Servers.GetValueOrDefault(call.Server);
         }
-        if (server is null && shared.Definitions.Any(d => d.Name == call.Server))
-            server = await shared.GetAsync(call.Server);
+        server ??= shared.Find(call.Server);
 
         var outcome = await invoker.InvokeAsync(call, server, context.CancellationToken);
         if (outcome.Completed is { } completed)
@@ -42,9 +41,7 @@ public sealed class ListToolsConsumer(WorkspaceManager workspaces, SharedServers
 {
     public async Task Consume(ConsumeContext<ListTools> context)
     {
-        var tools = new List<ToolDescriptor>();
-        foreach (var definition in shared.Definitions)
-            tools.AddRange((await shared.GetAsync(definition.Name)).Describe());
+        var tools = new List<ToolDescriptor>(await shared.DescribeAsync(context.CancellationToken));
         if (context.Message.SessionId is { } id && workspaces.Find(id) is { } session)
             tools.AddRange(session.Describe());
         await context.RespondAsync(new ToolCatalog(context.Message.CorrelationId, tools));

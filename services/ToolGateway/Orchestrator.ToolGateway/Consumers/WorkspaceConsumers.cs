@@ -1,19 +1,25 @@
 using MassTransit;
 using Orchestrator.Contracts;
+using Orchestrator.ToolGateway.Replicas;
 using Orchestrator.ServiceDefaults;
+using Orchestrator.ToolGateway.Servers;
 using Orchestrator.ToolGateway.Workspaces;
 
 namespace Orchestrator.ToolGateway.Consumers;
 
-/// <summary>Any replica may open a workspace; the one that does answers with its own address.</summary>
-public sealed class OpenWorkspaceConsumer(WorkspaceManager workspaces, Replica replica) : IConsumer<OpenWorkspace>
+/// <summary>
+/// Any replica may open a workspace; the one that does answers with its own address and every tool the session can call
+/// (its workspace servers and the replica's shared ones).
+/// </summary>
+public sealed class OpenWorkspaceConsumer(WorkspaceManager workspaces, SharedServers shared, Replica replica) : IConsumer<OpenWorkspace>
 {
     public async Task Consume(ConsumeContext<OpenWorkspace> context)
     {
         using var activity = ToolGatewayTelemetry.Source.Start("open workspace", context.Message.CorrelationId);
         var session = await workspaces.OpenAsync(context.Message, context.CancellationToken);
+        var tools = (await shared.DescribeAsync(context.CancellationToken)).Concat(session.Describe());
         await context.RespondAsync(new WorkspaceOpened(
-            context.Message.CorrelationId, session.Id, replica.Address, session.Directory, session.BaseCommit, [.. session.Describe()]));
+            context.Message.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools]));
     }
 }
 

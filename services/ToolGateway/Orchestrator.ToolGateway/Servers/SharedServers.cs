@@ -1,33 +1,26 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+using Orchestrator.ToolGateway.Catalog;
+using Orchestrator.ToolGateway.Launchers;
 
 namespace Orchestrator.ToolGateway.Servers;
 
-/// <summary>The shared-scope servers of this replica, started on first use and kept for every caller.</summary>
-public sealed class SharedServers(IOptions<ToolGatewayOptions> options, ILoggerFactory loggers) : IAsyncDisposable
+/// <summary>The shared-scope servers of this replica, each started on first use and kept for every caller.</summary>
+public sealed class SharedServers(IOptions<ToolGatewayOptions> options, McpServerFactory factory) : IAsyncDisposable
 {
-    private readonly Dictionary<string, Task<McpServerInstance>> _started = [];
-    private readonly Lock _lock = new();
+    private readonly Dictionary<string, McpServer> _servers = options.Value.Servers
+        .Where(s => s.Scope == ServerScope.Shared)
+        .ToDictionary(s => s.Name, s => factory.Create(s, ServerPlacement.Shared));
 
-    public IEnumerable<McpServerDefinition> Definitions => options.Value.Servers.Where(s => s.Scope == ServerScope.Shared);
+    public McpServer? Find(string name) => _servers.GetValueOrDefault(name);
 
-    public Task<McpServerInstance> GetAsync(string name)
+    /// <summary>The shared servers' tools; a server that never ran is started to learn them (one that cannot start has none).</summary>
+    public async Task<IReadOnlyList<ToolDescriptor>> DescribeAsync(CancellationToken cancellationToken)
     {
-        lock (_lock)
-        {
-            if (_started.TryGetValue(name, out var running) && !running.IsFaulted && !running.IsCanceled)
-                return running;
-            var definition = Definitions.Single(s => s.Name == name);
-            return _started[name] = McpServerInstance.StartAsync(definition, null, loggers, CancellationToken.None);
-        }
+        await Task.WhenAll(_servers.Values.Where(s => s.Tools.Count == 0).Select(s => s.WarmUpAsync(cancellationToken)));
+        return [.. _servers.Values.SelectMany(s => s.Tools)];
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        Task<McpServerInstance>[] started;
-        lock (_lock)
-            started = [.. _started.Values];
-        foreach (var server in started.Where(t => t.IsCompletedSuccessfully))
-            await server.Result.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() =>
+        await Task.WhenAll(_servers.Values.Select(s => s.DisposeAsync().AsTask()));
 }

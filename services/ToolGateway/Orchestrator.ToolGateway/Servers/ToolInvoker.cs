@@ -4,24 +4,29 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using Orchestrator.Contracts;
+using Orchestrator.ToolGateway.Replicas;
 using Orchestrator.ServiceDefaults;
+using Orchestrator.ToolGateway.Launchers;
 
 namespace Orchestrator.ToolGateway.Servers;
 
 /// <summary>The outcome of one call: exactly one of the two is set.</summary>
 public readonly record struct ToolCallOutcome(ToolCallCompleted? Completed, ToolCallFailed? Failed);
 
-/// <summary>Runs one tool call on a server instance, turning every way it can go wrong into a typed failure.</summary>
-public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, ILogger<ToolInvoker> logger)
+/// <summary>Runs one tool call on a server, turning every way it can go wrong into a typed failure.</summary>
+public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica replica, ServerSecrets secrets, ILogger<ToolInvoker> logger)
 {
-    public async Task<ToolCallOutcome> InvokeAsync(CallTool call, McpServerInstance? server, CancellationToken cancellationToken)
+    public async Task<ToolCallOutcome> InvokeAsync(CallTool call, McpServer? server, CancellationToken cancellationToken)
     {
         using var activity = ToolGatewayTelemetry.Source.Start("call tool", call.CorrelationId);
         activity?.SetTag("mcp.server", call.Server);
         activity?.SetTag("mcp.tool", call.Tool);
+        activity?.SetTag("orchestrator.replica", replica.Id);
 
-        if (server is null || !server.HasTool(call.Tool))
-            return Fail(call, ToolFailureReason.UnknownTool, $"No tool '{call.Tool}' on server '{call.Server}'");
+        if (server is null)
+            return Fail(call, ToolFailureReason.UnknownTool, $"No server '{call.Server}'");
+        if (!server.Definition.Tools.Permits(call.Tool))
+            return Fail(call, ToolFailureReason.Denied, $"Tool '{call.Tool}' of server '{call.Server}' is not allowed by the catalog");
 
         Dictionary<string, object?> arguments;
         try
@@ -35,34 +40,69 @@ public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, ILogger<To
             return Fail(call, ToolFailureReason.InvalidArguments, $"Arguments are not a JSON object: {e.Message}");
         }
 
+        var timeoutAfter = options.Value.ToolCallTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Value.ToolCallTimeout);
+        timeout.CancelAfter(timeoutAfter);
         var started = Stopwatch.GetTimestamp();
+        ServerLease lease;
         try
         {
-            var result = await server.CallAsync(call.Tool, arguments, timeout.Token);
-            activity?.SetTag("mcp.is_error", result.IsError == true);
-            return new ToolCallOutcome(new ToolCallCompleted(call.CorrelationId, call.Server, call.Tool, result.IsError == true,
-                McpServerInstance.ToContent(result), Stopwatch.GetElapsedTime(started)), null);
+            lease = await server.AcquireAsync(timeout.Token);
+        }
+        catch (ServerStartException e)
+        {
+            return Fail(call, ToolFailureReason.ServerUnavailable, secrets.Redact(e.Message));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return Fail(call, ToolFailureReason.Timeout, $"No answer within {options.Value.ToolCallTimeout.TotalSeconds:0.#} s");
+            return Fail(call, ToolFailureReason.Timeout, $"Server '{call.Server}' did not start within {timeoutAfter.TotalSeconds:0.#} s");
         }
-        catch (McpProtocolException e) when (e.ErrorCode == McpErrorCode.InvalidParams)
+
+        using (lease)
         {
-            return Fail(call, ToolFailureReason.InvalidArguments, e.Message);
-        }
-        catch (McpException e)
-        {
-            logger.LogWarning(e, "Call {Server}.{Tool} for {CorrelationId} failed", call.Server, call.Tool, call.CorrelationId);
-            return Fail(call, ToolFailureReason.ServerUnavailable, e.Message);
+            if (!lease.Instance.HasTool(call.Tool))
+                return Fail(call, ToolFailureReason.UnknownTool, $"No tool '{call.Tool}' on server '{call.Server}'");
+            try
+            {
+                var result = await lease.Instance.CallAsync(call.Tool, arguments, timeout.Token);
+                lease.Answered = true;
+                activity?.SetTag("mcp.is_error", result.IsError == true);
+                return new ToolCallOutcome(new ToolCallCompleted(call.CorrelationId, call.Server, call.Tool, result.IsError == true,
+                    McpServerInstance.ToContent(result, secrets), Stopwatch.GetElapsedTime(started)), null);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The SDK has told the server to cancel the request.
+                return Fail(call, ToolFailureReason.Timeout, $"No answer within {timeoutAfter.TotalSeconds:0.#} s; the server was told to cancel");
+            }
+            catch (ServerCrashedException e)
+            {
+                return Fail(call, ToolFailureReason.ServerCrashed, $"Server '{call.Server}' {e.Message} during the call; the next call restarts it");
+            }
+            catch (McpProtocolException e) when (e.ErrorCode == McpErrorCode.InvalidParams)
+            {
+                lease.Answered = true;
+                return Fail(call, ToolFailureReason.InvalidArguments, secrets.Redact(e.Message));
+            }
+            catch (McpProtocolException e)
+            {
+                // The server answered with an error of its own: that is the tool's result, for the caller to see.
+                lease.Answered = true;
+                return new ToolCallOutcome(new ToolCallCompleted(call.CorrelationId, call.Server, call.Tool, true,
+                    [new ToolContent("text", secrets.Redact(e.Message))], Stopwatch.GetElapsedTime(started)), null);
+            }
+            catch (Exception e) when (e is McpException or IOException or InvalidOperationException)
+            {
+                logger.LogWarning("Call {Server}.{Tool} for {CorrelationId} failed: {Error}", call.Server, call.Tool, call.CorrelationId, secrets.Redact(e.Message));
+                return Fail(call, ToolFailureReason.ServerUnavailable, secrets.Redact(e.Message));
+            }
         }
     }
 
     private static ToolCallOutcome Fail(CallTool call, ToolFailureReason reason, string message)
     {
         Activity.Current?.SetStatus(ActivityStatusCode.Error, reason.ToString());
+        Activity.Current?.SetTag("mcp.failure", reason.ToString());
         return new ToolCallOutcome(null, new ToolCallFailed(call.CorrelationId, call.Server, call.Tool, reason, message));
     }
 }

@@ -15,6 +15,9 @@ public static class Git
             RedirectStandardError = true,
             StandardOutputEncoding = Encoding.UTF8,
         };
+        // The servers own the workspace (they run as another user); git must still work in it.
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("safe.directory=*");
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         // Never prompt for credentials: a clone that needs them fails instead of hanging.

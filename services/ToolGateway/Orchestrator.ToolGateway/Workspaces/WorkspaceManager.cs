@@ -2,37 +2,41 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.ToolGateway.Catalog;
+using Orchestrator.ToolGateway.Launchers;
 using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Workspaces;
 
 /// <summary>The workspace sessions this replica holds: clone, branch, servers, changes, and cleanup.</summary>
 public sealed class WorkspaceManager(
-    IOptions<ToolGatewayOptions> options, ILoggerFactory loggers, ILogger<WorkspaceManager> logger) : IAsyncDisposable
+    IOptions<ToolGatewayOptions> options, IServerLauncher launcher, McpServerFactory servers, ILogger<WorkspaceManager> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, WorkspaceSession> _sessions = new();
-    private readonly SemaphoreSlim _opening = new(1, 1);
+    private readonly ConcurrentDictionary<Guid, Lazy<Task<WorkspaceSession>>> _opening = new();
 
     public WorkspaceSession? Find(Guid sessionId) => _sessions.GetValueOrDefault(sessionId);
 
-    public async Task<WorkspaceSession> OpenAsync(OpenWorkspace request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the work item's session, or returns the one it has: a redelivered OpenWorkspace, even one that arrives while
+    /// the first is still cloning, gets the same session.
+    /// </summary>
+    public Task<WorkspaceSession> OpenAsync(OpenWorkspace request, CancellationToken cancellationToken)
     {
-        // A redelivered OpenWorkspace gets the session the first delivery opened.
-        await _opening.WaitAsync(cancellationToken);
-        try
-        {
-            var existing = _sessions.Values.FirstOrDefault(s => s.CorrelationId == request.CorrelationId);
-            if (existing is not null)
-                return existing;
-        }
-        finally
-        {
-            _opening.Release();
-        }
+        var existing = _sessions.Values.FirstOrDefault(s => s.CorrelationId == request.CorrelationId);
+        if (existing is not null)
+            return Task.FromResult(existing);
+        var opening = _opening.GetOrAdd(request.CorrelationId, _ => new Lazy<Task<WorkspaceSession>>(() => OpenNewAsync(request)));
+        return opening.Value.WaitAsync(cancellationToken);
+    }
 
+    private async Task<WorkspaceSession> OpenNewAsync(OpenWorkspace request)
+    {
+        var cancellationToken = CancellationToken.None;
         var id = Guid.NewGuid();
         var directory = Path.GetFullPath(Path.Combine(options.Value.WorkspacesPath, id.ToString("N")));
         Directory.CreateDirectory(directory);
+        WorkspaceSession? session = null;
         try
         {
             await Git.RunAsync(directory, cancellationToken, "clone", "--quiet", "--single-branch", "--branch", request.BaseBranch, "--", request.CloneUrl, ".");
@@ -40,28 +44,27 @@ public sealed class WorkspaceManager(
             await Git.RunAsync(directory, cancellationToken, "config", "user.name", "Orchestrator");
             await Git.RunAsync(directory, cancellationToken, "config", "user.email", "orchestrator@users.noreply.github.com");
             var baseCommit = (await Git.RunAsync(directory, cancellationToken, "rev-parse", "HEAD")).Trim();
+            await launcher.PrepareWorkspaceAsync(directory, cancellationToken);
 
-            var session = new WorkspaceSession(id, request.CorrelationId, directory, baseCommit);
+            session = new WorkspaceSession(id, request.CorrelationId, directory, launcher.WorkspaceRootFor(directory), baseCommit);
             foreach (var definition in options.Value.Servers.Where(s => s.Scope == ServerScope.Workspace))
-            {
-                try
-                {
-                    session.Add(await McpServerInstance.StartAsync(definition, directory, loggers, cancellationToken));
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // One broken server must not take the others down; its tools are simply absent.
-                    logger.LogWarning(e, "MCP server {Server} did not start for session {SessionId}", definition.Name, id);
-                }
-            }
+                session.Add(servers.Create(definition, ServerPlacement.InWorkspace(id, directory)));
+            // Started now, side by side, so the answer carries their tools; one that fails leaves the others working.
+            await Task.WhenAll(session.Servers.Values.Select(s => s.WarmUpAsync(cancellationToken)));
             _sessions[id] = session;
             logger.LogInformation("Workspace {SessionId} opened for {CorrelationId} at {BaseCommit}", id, request.CorrelationId, baseCommit);
             return session;
         }
         catch
         {
+            if (session is not null)
+                await session.StopServersAsync();
             TryDelete(directory);
             throw;
+        }
+        finally
+        {
+            _opening.TryRemove(request.CorrelationId, out _);
         }
     }
 
@@ -92,11 +95,11 @@ public sealed class WorkspaceManager(
         logger.LogInformation("Workspace {SessionId} closed", sessionId);
     }
 
+    public async Task CloseAllAsync() => await Task.WhenAll(_sessions.Keys.Select(CloseAsync));
+
     public async ValueTask DisposeAsync()
     {
-        foreach (var id in _sessions.Keys)
-            await CloseAsync(id);
-        _opening.Dispose();
+        await CloseAllAsync();
     }
 
     private void TryDelete(string directory)

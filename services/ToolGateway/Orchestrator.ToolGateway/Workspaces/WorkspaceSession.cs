@@ -3,25 +3,27 @@ using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Workspaces;
 
-/// <summary>A work item's clone on this replica and the workspace-scoped servers running in it.</summary>
-public sealed class WorkspaceSession(Guid id, Guid correlationId, string directory, string baseCommit)
+/// <summary>A work item's clone on this replica and the workspace-scoped servers working in it.</summary>
+public sealed class WorkspaceSession(Guid id, Guid correlationId, string directory, string workspaceRoot, string baseCommit)
 {
-    private readonly Dictionary<string, McpServerInstance> _servers = [];
+    private readonly Dictionary<string, McpServer> _servers = [];
 
     public Guid Id { get; } = id;
     public Guid CorrelationId { get; } = correlationId;
+
+    /// <summary>The clone, as this gateway sees it.</summary>
     public string Directory { get; } = directory;
+
+    /// <summary>The clone, as the servers see it.</summary>
+    public string WorkspaceRoot { get; } = workspaceRoot;
+
     public string BaseCommit { get; } = baseCommit;
-    public IReadOnlyDictionary<string, McpServerInstance> Servers => _servers;
+    public IReadOnlyDictionary<string, McpServer> Servers => _servers;
 
-    public void Add(McpServerInstance server) => _servers[server.Name] = server;
+    public void Add(McpServer server) => _servers[server.Name] = server;
 
-    public IEnumerable<ToolDescriptor> Describe() => _servers.Values.SelectMany(s => s.Describe());
+    public IEnumerable<ToolDescriptor> Describe() => _servers.Values.SelectMany(s => s.Tools);
 
-    public async Task StopServersAsync()
-    {
-        foreach (var server in _servers.Values)
-            await server.DisposeAsync();
-        _servers.Clear();
-    }
+    public async Task StopServersAsync() =>
+        await Task.WhenAll(_servers.Values.Select(s => s.DisposeAsync().AsTask()));
 }

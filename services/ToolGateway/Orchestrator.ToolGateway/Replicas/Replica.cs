@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Orchestrator.ToolGateway;
+namespace Orchestrator.ToolGateway.Replicas;
 
-/// <summary>This gateway replica: the queue that session requests for its workspaces are sent to.</summary>
+/// <summary>This gateway replica: its id (queue name, container labels) and the address session requests are sent to.</summary>
 /// <remarks>Reads REPLICA_ID itself: the bus (and so this) is built before the options are validated.</remarks>
 public sealed class Replica(IConfiguration configuration)
 {

@@ -1,0 +1,95 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+
+namespace Orchestrator.ToolGateway.Client;
+
+/// <summary>
+/// ToolGateway over request/response. Opening a workspace goes to any replica; everything after it goes to the replica
+/// that answered, at the address it gave. When that replica is lost (it stopped, or its heartbeats stopped) a session
+/// request fails at once with <see cref="ToolFailureReason.SessionLost"/>, in flight or not, instead of waiting out its timeout.
+/// </summary>
+public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas replicas, IOptions<ToolGatewayClientOptions> options)
+{
+    public async Task<WorkspaceOpened> OpenWorkspaceAsync(OpenWorkspace request, CancellationToken cancellationToken)
+    {
+        var client = clients.CreateRequestClient<OpenWorkspace>(RequestTimeout.After(ms: Ms(options.Value.WorkspaceRequestTimeout)));
+        return (await client.GetResponse<WorkspaceOpened>(request, cancellationToken)).Message;
+    }
+
+    /// <summary>The shared servers' tools, from any replica.</summary>
+    public async Task<ToolCatalog> ListToolsAsync(Guid correlationId, CancellationToken cancellationToken)
+    {
+        var client = clients.CreateRequestClient<ListTools>(RequestTimeout.After(ms: Ms(options.Value.ToolRequestTimeout)));
+        return (await client.GetResponse<ToolCatalog>(new ListTools(correlationId, null), cancellationToken)).Message;
+    }
+
+    /// <summary>Calls a tool; a <see cref="ToolCallFailed"/> is returned, not thrown, so the caller can show it to the model.</summary>
+    public async Task<(ToolCallCompleted? Completed, ToolCallFailed? Failed)> CallToolAsync(
+        WorkspaceOpened session, string server, string tool, string argumentsJson, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await SessionRequestAsync(session, cancellationToken, (client, ct) =>
+                client.GetResponse<ToolCallCompleted, ToolCallFailed>(
+                    new CallTool(session.CorrelationId, session.SessionId, server, tool, argumentsJson), ct));
+            if (response.Is(out Response<ToolCallCompleted>? completed))
+                return (completed.Message, null);
+            return response.Is(out Response<ToolCallFailed>? failed)
+                ? (null, failed.Message)
+                : throw new InvalidOperationException("ToolGateway answered with neither a result nor a failure");
+        }
+        catch (SessionLostException e)
+        {
+            return (null, new ToolCallFailed(session.CorrelationId, server, tool, ToolFailureReason.SessionLost, e.Message));
+        }
+    }
+
+    /// <summary>The session's changes. Throws <see cref="SessionLostException"/> when its replica is gone.</summary>
+    public async Task<WorkspaceChanges> CollectChangesAsync(WorkspaceOpened session, CancellationToken cancellationToken) =>
+        (await SessionRequestAsync<CollectChanges, Response<WorkspaceChanges>>(session, cancellationToken, (client, ct) =>
+            client.GetResponse<WorkspaceChanges>(new CollectChanges(session.CorrelationId, session.SessionId), ct))).Message;
+
+    /// <summary>Closes the session. A session whose replica is gone is closed already: its containers are swept.</summary>
+    public async Task CloseWorkspaceAsync(WorkspaceOpened session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SessionRequestAsync<CloseWorkspace, Response<WorkspaceClosed>>(session, cancellationToken, (client, ct) =>
+                client.GetResponse<WorkspaceClosed>(new CloseWorkspace(session.CorrelationId, session.SessionId), ct));
+        }
+        catch (SessionLostException)
+        {
+        }
+    }
+
+    private async Task<TResponse> SessionRequestAsync<TRequest, TResponse>(
+        WorkspaceOpened session, CancellationToken cancellationToken, Func<IRequestClient<TRequest>, CancellationToken, Task<TResponse>> send)
+        where TRequest : class
+    {
+        var lost = replicas.LostToken(session.ReplicaAddress);
+        if (lost.IsCancellationRequested)
+            throw new SessionLostException(session);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lost);
+        var client = clients.CreateRequestClient<TRequest>(session.ReplicaAddress, RequestTimeout.After(ms: Ms(options.Value.ToolRequestTimeout)));
+        try
+        {
+            return await send(client, linked.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or RequestCanceledException && lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SessionLostException(session);
+        }
+    }
+
+    private Task<Response<ToolCallCompleted, ToolCallFailed>> SessionRequestAsync(
+        WorkspaceOpened session, CancellationToken cancellationToken,
+        Func<IRequestClient<CallTool>, CancellationToken, Task<Response<ToolCallCompleted, ToolCallFailed>>> send) =>
+        SessionRequestAsync<CallTool, Response<ToolCallCompleted, ToolCallFailed>>(session, cancellationToken, send);
+
+    private static int Ms(TimeSpan timeout) => (int)timeout.TotalMilliseconds;
+}
+
+/// <summary>The replica that held the session is gone, and the session with it.</summary>
+public sealed class SessionLostException(WorkspaceOpened session)
+    : Exception($"Session {session.SessionId} is lost: the ToolGateway replica at {session.ReplicaAddress} stopped answering");

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.ToolGateway.Launchers;
+
+/// <summary>
+/// The docker CLI, run with an argument list (never a shell) and only the environment it needs: the gateway's own
+/// settings, secrets included, are not passed on.
+/// </summary>
+public sealed class DockerCli(ILogger<DockerCli> logger)
+{
+    public const string Executable = "docker";
+
+    // What the CLI needs to find and reach the engine; nothing else of the gateway's environment.
+    private static readonly string[] PassedThrough =
+        ["PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"];
+
+    public static Dictionary<string, string?> BaseEnvironment() =>
+        PassedThrough.Select(name => (name, value: Environment.GetEnvironmentVariable(name)))
+            .Where(v => v.value is not null)
+            .ToDictionary(v => v.name, v => v.value);
+
+    public async Task<DockerResult> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        start.Environment.Clear();
+        foreach (var (name, value) in BaseEnvironment())
+            start.Environment[name] = value;
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("docker could not be started");
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return new DockerResult(process.ExitCode, await stdout, (await stderr).Trim());
+    }
+
+    public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
+        (await RunAsync(["image", "inspect", "--format", "{{.Id}}", image], cancellationToken)).ExitCode == 0;
+
+    public Task<DockerResult> PullAsync(string image, CancellationToken cancellationToken) =>
+        RunAsync(["pull", "--quiet", image], cancellationToken);
+
+    /// <summary>Kills and removes the named containers; a name that is already gone is not an error.</summary>
+    public async Task RemoveAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
+    {
+        if (names.Count == 0)
+            return;
+        var result = await RunAsync(["rm", "--force", .. names], cancellationToken);
+        // Gone already, or going (--rm removes a container whose server exited): either way it will not be left.
+        if (result.ExitCode != 0 && !result.Error.Contains("No such container", StringComparison.OrdinalIgnoreCase)
+            && !result.Error.Contains("already in progress", StringComparison.OrdinalIgnoreCase))
+            logger.LogWarning("docker rm of {Containers} failed: {Error}", string.Join(", ", names), result.Error);
+    }
+
+    /// <summary>Containers (running or not) that carry every given label, with their labels.</summary>
+    public async Task<IReadOnlyList<ContainerInfo>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        List<string> args = ["ps", "--all", "--no-trunc", "--format", "{{.Names}}\t{{.CreatedAt}}\t{{.Labels}}"];
+        foreach (var (key, value) in labels)
+            args.AddRange(["--filter", $"label={key}={value}"]);
+        var result = await RunAsync(args, cancellationToken);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"docker ps failed: {result.Error}");
+        return [.. result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ContainerInfo.Parse)];
+    }
+}
+
+public readonly record struct DockerResult(int ExitCode, string Output, string Error);
+
+public sealed record ContainerInfo(string Name, DateTimeOffset Created, IReadOnlyDictionary<string, string> Labels)
+{
+    // "name<TAB>2026-11-24 16:43:22 +0000 UTC<TAB>a=b,c=d"
+    public static ContainerInfo Parse(string line)
+    {
+        var parts = line.Split('\t');
+        var created = DateTimeOffset.TryParse(parts[1].Replace(" UTC", "", StringComparison.Ordinal), out var at) ? at : DateTimeOffset.MinValue;
+        var labels = parts.Length > 2
+            ? parts[2].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2))
+                .Where(kv => kv.Length == 2).GroupBy(kv => kv[0]).ToDictionary(g => g.Key, g => g.First()[1])
+            : [];
+        return new ContainerInfo(parts[0], created, labels);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Orchestrator.ToolGateway.Launchers;
+
+/// <summary>
+/// Makes sure each catalog image is present, pulling it once if it is missing: containers then start with
+/// <c>--pull never</c>, so no server start ever waits on a registry. Started for the whole catalog at start-up.
+/// </summary>
+public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> options, ILogger<DockerImages> logger) : IHostedService
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _ready = new();
+
+    public Task EnsureAsync(string image, CancellationToken cancellationToken) =>
+        _ready.GetOrAdd(image, i => new Lazy<Task>(() => PrepareAsync(i))).Value.WaitAsync(cancellationToken);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.Launcher != LauncherKind.Docker)
+            return Task.CompletedTask;
+        foreach (var image in options.Value.Servers.Select(s => s.Image!).Distinct())
+            _ = EnsureAsync(image, CancellationToken.None).ContinueWith(t => t.Exception, TaskScheduler.Default);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task PrepareAsync(string image)
+    {
+        if (await docker.ImageExistsAsync(image, CancellationToken.None))
+            return;
+        logger.LogInformation("Image {Image} is not present; pulling it", image);
+        var pull = await docker.PullAsync(image, CancellationToken.None);
+        if (pull.ExitCode != 0)
+        {
+            // Forget the failure, so a later start tries again (the image may have been built or the registry come back).
+            _ready.TryRemove(image, out _);
+            logger.LogWarning("Image {Image} is not present and could not be pulled: {Error}", image, pull.Error);
+            throw new ServerStartException($"Image {image} is not present and could not be pulled: {pull.Error}");
+        }
+        logger.LogInformation("Pulled {Image}", image);
+    }
+}

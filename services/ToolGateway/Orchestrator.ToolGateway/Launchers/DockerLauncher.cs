@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Client;
+using Orchestrator.ToolGateway.Catalog;
+using Orchestrator.ToolGateway.Replicas;
+using Orchestrator.ToolGateway.Servers;
+
+namespace Orchestrator.ToolGateway.Launchers;
+
+/// <summary>
+/// Runs each server in its own container through the host's Docker engine: <c>docker run -i --rm --init</c>, stdio
+/// attached, hardened (no network unless the catalog allows one, read-only root, no capabilities, no privilege
+/// escalation, memory/CPU/process limits, non-root), labelled with deployment, replica, session and server so that
+/// nothing outlives its owner.
+/// </summary>
+public sealed class DockerLauncher(
+    IOptions<ToolGatewayOptions> options, Replica replica, DockerCli docker, DockerImages images, ServerSecrets secrets,
+    ILogger<DockerLauncher> logger) : IServerLauncher
+{
+    public const string WorkspaceMount = "/workspace";
+
+    private readonly (int Uid, int Gid) _self = CurrentUser();
+
+    /// <summary>The user servers run as: the configured one when the gateway is root (it hands the workspace over), else the gateway's own.</summary>
+    public string ContainerUser => _self.Uid == 0 ? options.Value.ContainerUser : $"{_self.Uid}:{_self.Gid}";
+
+    public string WorkspaceRootFor(string workspaceDirectory) => WorkspaceMount;
+
+    public async Task PrepareWorkspaceAsync(string workspaceDirectory, CancellationToken cancellationToken)
+    {
+        if (_self.Uid != 0)
+            return;
+        var start = new ProcessStartInfo("chown") { RedirectStandardError = true };
+        foreach (var arg in new[] { "-R", options.Value.ContainerUser, workspaceDirectory })
+            start.ArgumentList.Add(arg);
+        using var chown = Process.Start(start) ?? throw new InvalidOperationException("chown could not be started");
+        var error = await chown.StandardError.ReadToEndAsync(cancellationToken);
+        await chown.WaitForExitAsync(cancellationToken);
+        if (chown.ExitCode != 0)
+            throw new InvalidOperationException($"The workspace could not be handed to {options.Value.ContainerUser}: {error.Trim()}");
+    }
+
+    public async Task<ServerLaunch> PrepareAsync(McpServerDefinition definition, ServerPlacement placement, CancellationToken cancellationToken)
+    {
+        await images.EnsureAsync(definition.Image!, cancellationToken);
+        var o = options.Value;
+        var name = $"{o.DeploymentName}-{definition.Name}-{Guid.NewGuid().ToString("N")[..12]}";
+        List<string> args =
+        [
+            "run", "--interactive", "--rm", "--init", "--pull", "never",
+            "--name", name,
+            "--label", $"{ContainerLabels.Deployment}={o.DeploymentName}",
+            "--label", $"{ContainerLabels.Replica}={replica.Id}",
+            "--label", $"{ContainerLabels.Session}={placement.SessionId?.ToString() ?? ContainerLabels.SharedSession}",
+            "--label", $"{ContainerLabels.Server}={definition.Name}",
+            "--network", definition.Network,
+            "--read-only", "--tmpfs", "/tmp:rw,noexec,nosuid,size=64m",
+            "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+            "--memory", definition.Limits.Memory, "--memory-swap", definition.Limits.Memory,
+            "--cpus", definition.Limits.Cpus, "--pids-limit", definition.Limits.Pids.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--user", ContainerUser,
+        ];
+        if (placement.WorkspaceDirectory is { } directory)
+        {
+            // The engine resolves bind mounts on the host: name the host's path of the workspace, not the gateway's.
+            var source = Path.Combine(o.HostPathOfWorkspaces, Path.GetFileName(directory));
+            args.AddRange(["--mount", $"type=bind,source={source},target={WorkspaceMount}", "--workdir", WorkspaceMount]);
+        }
+
+        // Values travel in the docker CLI's environment and `-e NAME` copies them into the container's: never an argument.
+        var environment = DockerCli.BaseEnvironment();
+        foreach (var (variable, value) in definition.Environment.Concat(secrets.For(definition)))
+        {
+            environment[variable] = value.Replace("{workspace}", WorkspaceMount, StringComparison.Ordinal);
+            args.AddRange(["--env", variable]);
+        }
+        args.Add(definition.Image!);
+        args.AddRange(definition.Args.Select(a => a.Replace("{workspace}", WorkspaceMount, StringComparison.Ordinal)));
+
+        logger.LogDebug("Starting {Server} in container {Container}", definition.Name, name);
+        return new ServerLaunch(new StdioClientTransportOptions
+        {
+            Name = definition.Name,
+            Command = DockerCli.Executable,
+            Arguments = args,
+            InheritEnvironmentVariables = false,
+            EnvironmentVariables = environment,
+            // Disposing waits this long for the CLI to exit; the container is removed by name instead of waited for.
+            ShutdownTimeout = TimeSpan.FromMilliseconds(500),
+        }, name);
+    }
+
+    public Task RemoveAsync(ServerLaunch launch) =>
+        launch.ContainerName is { } name ? docker.RemoveAsync([name]) : Task.CompletedTask;
+
+    public async Task RemoveAllAsync(CancellationToken cancellationToken)
+    {
+        var mine = await docker.ListAsync(new Dictionary<string, string>
+        {
+            [ContainerLabels.Deployment] = options.Value.DeploymentName,
+            [ContainerLabels.Replica] = replica.Id,
+        }, cancellationToken);
+        await docker.RemoveAsync([.. mine.Select(c => c.Name)], cancellationToken);
+    }
+
+    private static (int Uid, int Gid) CurrentUser()
+    {
+        // Effective ids from /proc (Linux, where the engine runs): "Uid:\treal\teffective\t…".
+        static int Effective(string[] status, string key) =>
+            int.Parse(status.First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2],
+                System.Globalization.CultureInfo.InvariantCulture);
+        var status = File.ReadAllLines("/proc/self/status");
+        return (Effective(status, "Uid:"), Effective(status, "Gid:"));
+    }
+}
+
+/// <summary>The labels on every container the gateway starts.</summary>
+public static class ContainerLabels
+{
+    public const string Deployment = "org.orchestrator.deployment";
+    public const string Replica = "org.orchestrator.replica";
+    public const string Session = "org.orchestrator.session";
+    public const string Server = "org.orchestrator.server";
+    public const string SharedSession = "shared";
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.ToolGateway.Client;
+using Orchestrator.ToolGateway.Launchers;
+
+namespace Orchestrator.ToolGateway.Replicas;
+
+/// <summary>
+/// Removes the containers of replicas that are gone: a replica that crashes cannot clean up after itself, so the
+/// survivors do, by label. At start it also removes what an earlier run under its own id left behind.
+/// </summary>
+public sealed class ContainerSweeper(
+    DockerCli docker, Replica replica, GatewayReplicas replicas, IOptions<ToolGatewayOptions> options, TimeProvider time,
+    ILogger<ContainerSweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        if (o.Launcher != LauncherKind.Docker)
+            return;
+        var started = time.GetUtcNow();
+        // Until this replica has been up long enough to have heard every live replica, it sweeps nothing of theirs.
+        var grace = 3 * o.HeartbeatInterval + TimeSpan.FromSeconds(1);
+        var leftovers = true;
+        using var timer = new PeriodicTimer(o.SweepInterval, time);
+        do
+        {
+            try
+            {
+                await SweepAsync(leftovers, time.GetUtcNow() - started > grace, grace, stoppingToken);
+                leftovers = false;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Container sweep failed; trying again in {Interval}", o.SweepInterval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task SweepAsync(bool ownLeftovers, bool others, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var containers = await docker.ListAsync(
+            new Dictionary<string, string> { [ContainerLabels.Deployment] = options.Value.DeploymentName }, cancellationToken);
+        var now = time.GetUtcNow();
+        var orphans = containers
+            .Select(c => (Container: c, Owner: c.Labels.GetValueOrDefault(ContainerLabels.Replica) ?? ""))
+            .Where(c => c.Owner == replica.Id
+                ? ownLeftovers
+                : others && !replicas.IsAlive(c.Owner) && now - c.Container.Created > grace)
+            .ToList();
+        if (orphans.Count == 0)
+            return;
+        await docker.RemoveAsync([.. orphans.Select(o => o.Container.Name)], cancellationToken);
+        foreach (var owner in orphans.GroupBy(o => o.Owner))
+            logger.LogInformation("Removed {Count} containers of replica {Replica}, which is gone", owner.Count(), owner.Key);
+    }
+}
