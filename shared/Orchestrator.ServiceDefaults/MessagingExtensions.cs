@@ -44,6 +44,13 @@ public static class MessagingExtensions
         builder.Services.AddValidatedOptions<BusOptions>(builder.Configuration);
         var inMemory = string.Equals(builder.Configuration["BUS_TRANSPORT"], BusOptions.InMemory, StringComparison.OrdinalIgnoreCase);
 
+        // Start returns once every endpoint is bound: a message published right after start must find its queue.
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
         builder.Services.AddMassTransit(bus =>
         {
             // Queues carry the service's name: Intake and Publisher both consume WorkItemFailed, and each needs its own copy.

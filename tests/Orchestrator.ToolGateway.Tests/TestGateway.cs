@@ -35,7 +35,10 @@ public sealed class TestGateway : IAsyncDisposable
     public string WorkspacesPath => Path.Combine(Directory, "workspaces");
     public string CloneUrl => Path.Combine(Directory, "repos", Repository + ".git");
 
-    public static async Task<TestGateway> StartAsync(IEnumerable<TestServer>? catalog = null, params (string Key, string? Value)[] settings)
+    public static Task<TestGateway> StartAsync(IEnumerable<TestServer>? catalog = null, params (string Key, string? Value)[] settings) =>
+        StartAsync(inProcessReplica: true, catalog, settings);
+
+    public static async Task<TestGateway> StartAsync(bool inProcessReplica, IEnumerable<TestServer>? catalog = null, params (string Key, string? Value)[] settings)
     {
         var directory = TestPaths.NewTempDirectory("gateway");
         GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
@@ -55,9 +58,20 @@ public sealed class TestGateway : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         }, cancellationToken: TestContext.Current.CancellationToken);
         var gateway = new TestGateway(directory, $"orchestrator-test-{Guid.NewGuid().ToString("N")[..8]}", broker, caller, recorder);
-        await gateway.AddReplicaAsync(catalog ?? TestCatalog.Standard, settings);
+        if (inProcessReplica)
+            await gateway.AddReplicaAsync(catalog ?? TestCatalog.Standard, settings);
         return gateway;
     }
+
+    /// <summary>A replica in a process of its own, on the same broker, deployment and workspaces folder.</summary>
+    public GatewayProcess StartReplicaProcess(string replicaId, IEnumerable<TestServer> catalog, params (string Key, string? Value)[] settings) =>
+        GatewayProcess.Start(replicaId, new (string Key, string? Value)[]
+        {
+            ("RABBITMQ_URL", Broker.Url.ToString()),
+            ("WORKSPACES_PATH", WorkspacesPath),
+            ("DEPLOYMENT_NAME", Deployment),
+            ("MCP_LAUNCHER", "Docker"),
+        }.Concat(TestCatalog.Settings(catalog)).Concat(settings));
 
     /// <summary>Starts one more replica (in this process) on the same broker, deployment and workspaces folder.</summary>
     public async Task<ServiceHost> AddReplicaAsync(IEnumerable<TestServer> catalog, params (string Key, string? Value)[] settings)

@@ -24,6 +24,11 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
         return (await client.GetResponse<ToolCatalog>(new ListTools(correlationId, null), cancellationToken)).Message;
     }
 
+    /// <summary>Every tool the session can call, as its servers list them now (a server may have announced new ones).</summary>
+    public async Task<ToolCatalog> ListToolsAsync(WorkspaceOpened session, CancellationToken cancellationToken) =>
+        (await SessionRequestAsync<ListTools, Response<ToolCatalog>>(session, cancellationToken, (client, ct) =>
+            client.GetResponse<ToolCatalog>(new ListTools(session.CorrelationId, session.SessionId), ct))).Message;
+
     /// <summary>Calls a tool; a <see cref="ToolCallFailed"/> is returned, not thrown, so the caller can show it to the model.</summary>
     public async Task<(ToolCallCompleted? Completed, ToolCallFailed? Failed)> CallToolAsync(
         WorkspaceOpened session, string server, string tool, string argumentsJson, CancellationToken cancellationToken)

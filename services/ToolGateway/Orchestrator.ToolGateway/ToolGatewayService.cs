@@ -17,7 +17,7 @@ public static class ToolGatewayService
 {
     /// <summary>
     /// ToolGateway's parts. OpenWorkspace, ListTools and sessionless CallTool are competing consumers on shared queues;
-    /// a session's CallTool, CollectChanges and CloseWorkspace go to this replica's own queue.
+    /// a session's CallTool, ListTools, CollectChanges and CloseWorkspace go to this replica's own queue.
     /// </summary>
     public static IHostApplicationBuilder AddToolGateway(this IHostApplicationBuilder builder)
     {
@@ -59,6 +59,7 @@ public static class ToolGatewayService
                 replica.Address = endpoint.InputAddress;
                 endpoint.ConcurrencyLimit(concurrency);
                 endpoint.ConfigureConsumer<CallToolConsumer>(context);
+                endpoint.ConfigureConsumer<ListToolsConsumer>(context);
                 endpoint.ConfigureConsumer<CollectChangesConsumer>(context);
                 endpoint.ConfigureConsumer<CloseWorkspaceConsumer>(context);
             });

@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 const tools = new Map([
   ["echo", { description: "Returns the text it is given.", required: ["text"], properties: { text: { type: "string" } } }],
   ["sleep", { description: "Answers after `ms` milliseconds, unless cancelled first.", required: ["ms"], properties: { ms: { type: "number" } } }],
+  ["pending", { description: "How many sleep calls are in progress.", properties: {} }],
   ["cancellations", { description: "The ids of the requests this server was told to cancel.", properties: {} }],
   ["environment", { description: "This server's environment variables, NAME=value per line.", properties: {} }],
   ["grow", { description: "Adds a tool named `name` and announces the change.", required: ["name"], properties: { name: { type: "string" } } }],
@@ -24,6 +25,7 @@ function call(id, name, args) {
   switch (name) {
     case "echo": return text(id, args.text);
     case "sleep": return pending.set(id, setTimeout(() => { pending.delete(id); text(id, `slept ${args.ms} ms`); }, args.ms));
+    case "pending": return text(id, String(pending.size));
     case "cancellations": return text(id, JSON.stringify(cancelled));
     case "environment": return text(id, Object.entries(process.env).map(([k, v]) => `${k}=${v}`).join("\n"));
     case "grow":
