@@ -13,7 +13,33 @@ public sealed partial class ComposeFileTests
         var (exitCode, output, error) = await ComposeConfigAsync("--env-file", ".env.example");
 
         Assert.True(exitCode == 0, error);
-        Assert.Equal(["intake", "jaeger", "planner", "publisher", "rabbitmq", "toolgateway"], ServiceVolumes(output).Keys.Order());
+        Assert.Equal(["intake", "jaeger", "mcp-filesystem", "mcp-git", "planner", "publisher", "rabbitmq", "toolgateway"],
+            ServiceVolumes(output).Keys.Order());
+    }
+
+    [Fact]
+    public async Task The_default_catalog_images_we_build_are_built_by_the_mcp_images_profile_and_never_started()
+    {
+        var (_, output, _) = await ComposeConfigAsync();
+
+        var appsettings = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(
+            Path.Combine(TestPaths.RepositoryRoot, "services/ToolGateway/Orchestrator.ToolGateway.Host/appsettings.json"), TestContext.Current.CancellationToken));
+        var ours = appsettings.RootElement.GetProperty("MCP_SERVERS").EnumerateArray()
+            .Select(s => s.GetProperty("Image").GetString()!).Where(i => i.StartsWith("orchestrator/", StringComparison.Ordinal)).Order();
+        var profiles = ServiceLines(output, "profiles");
+        var built = ServiceLines(output, "build").Where(s => s.Value.Count > 0).Select(s => s.Key).ToList();
+        var imageServices = profiles.Where(p => p.Value.Contains("mcp-images")).Select(p => p.Key).ToList();
+        Assert.Equal(["mcp-filesystem", "mcp-git"], imageServices.Order());
+        Assert.All(imageServices, s => Assert.Contains(s, built));
+        Assert.Equal(ours, imageServices.Select(s => ServiceImage(output, s)).Order());
+    }
+
+    private static string ServiceImage(string config, string service)
+    {
+        var lines = config.Split('\n');
+        var start = Array.IndexOf(lines, $"  {service}:");
+        return lines.Skip(start + 1).TakeWhile(l => l.StartsWith("    ", StringComparison.Ordinal))
+            .First(l => l.StartsWith("    image:", StringComparison.Ordinal))["    image:".Length..].Trim();
     }
 
     [Fact]

@@ -47,6 +47,18 @@ public sealed class StartupConfigurationTests
     }
 
     [Fact]
+    public async Task A_broken_MCP_catalog_entry_is_named_by_its_index()
+    {
+        var (exitCode, _, stderr) = await RunHostAsync("ToolGateway", "amqp://guest:guest@127.0.0.1:1/",
+            ("MCP_SERVERS__3__Name", "extra"), ("TOOL_CALL_TIMEOUT", "-00:00:01"));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("MCP_SERVERS:3:Image is required with MCP_LAUNCHER=Docker", line);
+        Assert.Contains("TOOL_CALL_TIMEOUT must be positive", line);
+    }
+
+    [Fact]
     public async Task A_value_of_the_wrong_type_is_named_by_its_setting()
     {
         var (exitCode, _, stderr) = await RunHostAsync("Planner", "amqp://guest:guest@127.0.0.1:1/", ("PLANNER_MAX_CONCURRENT_RUNS", "many"));

@@ -49,9 +49,10 @@ public sealed class ReplicaTests
         Assert.Equal(ToolFailureReason.SessionLost, (await gateway.CallAsync(session, "probe", "echo", new { text = "anyone?" })).Failed?.Reason);
         Assert.True(next.Elapsed < TimeSpan.FromSeconds(1), "a call to a lost session waits for nothing");
 
-        await Eventually.Until(() => gateway.ContainersAsync(replica: victim.ReplicaId), c => c.Count == 0,
-            TimeSpan.FromSeconds(60) - killed.Elapsed, $"the survivor to sweep the victim's containers\n{survivor.Output}");
-        Assert.Contains($"of replica {victim.ReplicaId}, which is gone", survivor.Output);
+        // The survivor says so once it has removed them.
+        await Eventually.Until(() => Task.FromResult(survivor.Output), o => o.Contains($"of replica {victim.ReplicaId}, which is gone", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60) - killed.Elapsed, "the survivor to sweep the victim's containers");
+        Assert.Empty(await gateway.ContainersAsync(replica: victim.ReplicaId));
 
         // The survivor carries on.
         var replacement = await gateway.OpenAsync();

@@ -27,6 +27,10 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     [ConfigurationKeyName("WORKSPACES_HOST_PATH")]
     public string? WorkspacesHostPath { get; set; }
 
+    /// <summary>Where servers see the session's workspace inside their containers ("{workspace}" in the catalog).</summary>
+    [ConfigurationKeyName("WORKSPACE_PATH")]
+    public string ContainerWorkspacePath { get; set; } = "/workspace";
+
     /// <summary>This replica's id: names its own queue and labels its containers. Defaults to the host name and a random suffix.</summary>
     [ConfigurationKeyName("REPLICA_ID")]
     public string? ReplicaId { get; set; }
@@ -77,6 +81,8 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
             yield return "WORKSPACES_PATH must not be empty";
         if (!string.IsNullOrWhiteSpace(WorkspacesHostPath) && !Path.IsPathFullyQualified(WorkspacesHostPath))
             yield return "WORKSPACES_HOST_PATH must be an absolute path";
+        if (!ContainerWorkspacePath.StartsWith('/') || ContainerWorkspacePath == "/")
+            yield return "WORKSPACE_PATH must be an absolute path below /";
         if (!DockerName().IsMatch(DeploymentName))
             yield return "DEPLOYMENT_NAME must be letters, digits, '-', '_' or '.'";
         if (ReplicaId is { Length: > 0 } && !DockerName().IsMatch(ReplicaId))

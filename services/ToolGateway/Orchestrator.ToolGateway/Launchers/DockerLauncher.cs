@@ -18,12 +18,12 @@ public sealed class DockerLauncher(
     IOptions<ToolGatewayOptions> options, Replica replica, DockerCli docker, DockerImages images, ServerSecrets secrets,
     ILogger<DockerLauncher> logger) : IServerLauncher
 {
-    public const string WorkspaceMount = "/workspace";
-
     private readonly (int Uid, int Gid) _self = CurrentUser();
 
     /// <summary>The user servers run as: the configured one when the gateway is root (it hands the workspace over), else the gateway's own.</summary>
     public string ContainerUser => _self.Uid == 0 ? options.Value.ContainerUser : $"{_self.Uid}:{_self.Gid}";
+
+    private string WorkspaceMount => options.Value.ContainerWorkspacePath;
 
     public string WorkspaceRootFor(string workspaceDirectory) => WorkspaceMount;
 
