@@ -84,13 +84,18 @@ public sealed class DockerCli(ILogger<DockerCli> logger)
 
 public readonly record struct DockerResult(int ExitCode, string Output, string Error);
 
-public sealed record ContainerInfo(string Name, DateTimeOffset Created, IReadOnlyDictionary<string, string> Labels)
+public sealed partial record ContainerInfo(string Name, DateTimeOffset Created, IReadOnlyDictionary<string, string> Labels)
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"([+-]\d\d)(\d\d)$")]
+    private static partial System.Text.RegularExpressions.Regex CreatedOffset();
+
     // "name<TAB>2026-11-24 16:43:22 +0000 UTC<TAB>a=b,c=d"
     public static ContainerInfo Parse(string line)
     {
         var parts = line.Split('\t');
-        var created = DateTimeOffset.TryParse(parts[1].Replace(" UTC", "", StringComparison.Ordinal), out var at) ? at : DateTimeOffset.MinValue;
+        // "+0000 UTC" → "+00:00"; a date that cannot be read counts as old, so a dead replica's container is still swept.
+        var text = CreatedOffset().Replace(parts[1].Replace(" UTC", "", StringComparison.Ordinal), "$1:$2");
+        var created = DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : DateTimeOffset.MinValue;
         var labels = parts.Length > 2
             ? parts[2].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2))
                 .Where(kv => kv.Length == 2).GroupBy(kv => kv[0]).ToDictionary(g => g.Key, g => g.First()[1])

@@ -80,7 +80,9 @@ public sealed class McpServer : IAsyncDisposable
                 var wait = _retryAt - _runtime.Time.GetUtcNow();
                 if (wait > (waitForRestart ? Options.ToolCallTimeout : TimeSpan.Zero))
                     throw new ServerStartException($"Server {Name} failed {_failures} times in a row; it restarts in {wait.TotalSeconds:0} s");
-                _instance = StartInstanceAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                // On the pool, so the lock is not held while the container starts.
+                var delay = wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+                _instance = Task.Run(() => StartInstanceAsync(delay));
             }
             task = _instance;
             _inFlight++;
