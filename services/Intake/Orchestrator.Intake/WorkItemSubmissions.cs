@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Intake.GitHub;
 using Orchestrator.Intake.Ledger;
 using Orchestrator.ServiceDefaults;
 
@@ -30,8 +31,9 @@ public sealed class WorkItemSubmissions(
             Id = id,
             Repository = submission.Repository,
             IssueNumber = submission.IssueNumber,
-            Title = submission.Title,
-            Body = submission.Body,
+            // What the agent reads is what a person sees on the issue: no hidden instructions.
+            Title = HiddenText.Strip(submission.Title),
+            Body = HiddenText.Strip(submission.Body),
             BaseBranch = settings.DefaultBaseBranch,
             Status = WorkItemStatus.Accepted,
             TraceId = Activity.Current?.TraceId.ToString(),
