@@ -29,8 +29,8 @@ public sealed class GatewayReplicas : IDisposable
     {
         var now = _time.GetUtcNow();
         var replica = _byAddress.AddOrUpdate(heartbeat.Address,
-            _ => new Replica(heartbeat.ReplicaId, heartbeat.Interval, now),
-            (_, known) => known.IsLost ? new Replica(heartbeat.ReplicaId, heartbeat.Interval, now) : known);
+            _ => new Replica(heartbeat.Interval, now),
+            (_, known) => known.IsLost ? new Replica(heartbeat.Interval, now) : known);
         replica.Heard(now, heartbeat.Interval);
         _byId[heartbeat.ReplicaId] = replica;
         if (heartbeat.Stopping)
@@ -43,7 +43,7 @@ public sealed class GatewayReplicas : IDisposable
 
     /// <summary>Cancelled once the replica at <paramref name="address"/> is lost (already, if it is).</summary>
     public CancellationToken LostToken(Uri address) =>
-        _byAddress.GetOrAdd(address, _ => new Replica(null, DefaultInterval, _time.GetUtcNow())).Lost;
+        _byAddress.GetOrAdd(address, _ => new Replica(DefaultInterval, _time.GetUtcNow())).Lost;
 
     private void Scan()
     {
@@ -62,13 +62,12 @@ public sealed class GatewayReplicas : IDisposable
             replica.Dispose();
     }
 
-    private sealed class Replica(string? id, TimeSpan interval, DateTimeOffset lastHeard) : IDisposable
+    private sealed class Replica(TimeSpan interval, DateTimeOffset lastHeard) : IDisposable
     {
         private readonly CancellationTokenSource _lost = new();
         private long _lastHeardTicks = lastHeard.UtcTicks;
         private long _intervalTicks = interval.Ticks;
 
-        public string? Id { get; } = id;
         public CancellationToken Lost => _lost.Token;
         public bool IsLost => _lost.IsCancellationRequested;
 

@@ -35,7 +35,7 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
     {
         try
         {
-            var response = await SessionRequestAsync(session, cancellationToken, (client, ct) =>
+            var response = await SessionRequestAsync<CallTool, Response<ToolCallCompleted, ToolCallFailed>>(session, cancellationToken, (client, ct) =>
                 client.GetResponse<ToolCallCompleted, ToolCallFailed>(
                     new CallTool(session.CorrelationId, session.SessionId, server, tool, argumentsJson), ct));
             if (response.Is(out Response<ToolCallCompleted>? completed))
@@ -86,11 +86,6 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
             throw new SessionLostException(session);
         }
     }
-
-    private Task<Response<ToolCallCompleted, ToolCallFailed>> SessionRequestAsync(
-        WorkspaceOpened session, CancellationToken cancellationToken,
-        Func<IRequestClient<CallTool>, CancellationToken, Task<Response<ToolCallCompleted, ToolCallFailed>>> send) =>
-        SessionRequestAsync<CallTool, Response<ToolCallCompleted, ToolCallFailed>>(session, cancellationToken, send);
 
     private static int Ms(TimeSpan timeout) => (int)timeout.TotalMilliseconds;
 }

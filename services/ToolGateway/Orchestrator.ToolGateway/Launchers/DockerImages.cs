@@ -21,7 +21,12 @@ public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> 
         if (options.Value.Launcher != LauncherKind.Docker)
             return Task.CompletedTask;
         foreach (var image in options.Value.Servers.Select(s => s.Image!).Distinct())
-            _ = EnsureAsync(image, CancellationToken.None).ContinueWith(t => t.Exception, TaskScheduler.Default);
+        {
+            // A server start that needs the image logs its own warning; this one is for the start-up pull.
+            _ = EnsureAsync(image, CancellationToken.None).ContinueWith(
+                t => logger.LogWarning("{Reason}", t.Exception!.InnerException!.Message), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
         return Task.CompletedTask;
     }
 
@@ -37,7 +42,6 @@ public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> 
         {
             // Forget the failure, so a later start tries again (the image may have been built or the registry come back).
             _ready.TryRemove(image, out _);
-            logger.LogWarning("Image {Image} is not present and could not be pulled: {Error}", image, pull.Error);
             throw new ServerStartException($"Image {image} is not present and could not be pulled: {pull.Error}");
         }
         logger.LogInformation("Pulled {Image}", image);

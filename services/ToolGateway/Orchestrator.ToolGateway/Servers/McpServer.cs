@@ -43,11 +43,6 @@ public sealed class McpServer : IAsyncDisposable
     /// <summary>The tools callers may use, as the server last listed them (empty until it first started).</summary>
     public IReadOnlyList<ToolDescriptor> Tools => _tools;
 
-    public bool IsRunning
-    {
-        get { lock (_lock) return _instance is { IsCompletedSuccessfully: true }; }
-    }
-
     private ToolGatewayOptions Options => _runtime.Options.Value;
 
     /// <summary>Starts the server now, if it is not running, to learn its tools. A failure is logged and kept for the next call.</summary>

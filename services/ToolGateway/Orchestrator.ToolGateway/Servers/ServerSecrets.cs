@@ -30,7 +30,7 @@ public sealed class ServerSecrets(IConfiguration configuration, IOptions<ToolGat
 
     public string Redact(string text)
     {
-        foreach (var value in Values())
+        foreach (var value in _values.Value)
         {
             if (text.Contains(value, StringComparison.Ordinal))
                 text = text.Replace(value, Mask, StringComparison.Ordinal);
@@ -38,10 +38,8 @@ public sealed class ServerSecrets(IConfiguration configuration, IOptions<ToolGat
         return text;
     }
 
-    public string? RedactOrNull(string? text) => text is null ? null : Redact(text);
-
-    private IEnumerable<string> Values() =>
-        options.Value.Servers.SelectMany(s => s.Secrets.Values).Distinct()
-            .Select(setting => configuration[setting]).OfType<string>().Where(v => v.Length >= MinimumLength)
-            .OrderByDescending(v => v.Length);
+    // Read once: every tool result passes through Redact, and the settings are fixed for the process's life.
+    private readonly Lazy<string[]> _values = new(() => [.. options.Value.Servers.SelectMany(s => s.Secrets.Values).Distinct()
+        .Select(setting => configuration[setting]).OfType<string>().Where(v => v.Length >= MinimumLength)
+        .OrderByDescending(v => v.Length)]);
 }
