@@ -22,7 +22,14 @@ public record WorkItemPlanned(Guid CorrelationId, string Summary, IReadOnlyList<
 public record WorkItemProgressed(Guid CorrelationId, string Stage, string Detail);
 
 /// <summary>The work item ended without a pull request. <paramref name="Reason"/> is a short machine-readable cause.</summary>
-public record WorkItemFailed(Guid CorrelationId, string Reason, string Detail);
+/// <param name="Usage">What the run cost before it failed, when a run happened.</param>
+public record WorkItemFailed(Guid CorrelationId, string Reason, string Detail, RunUsage? Usage = null);
+
+/// <summary>
+/// A person cancelled the work item (API or an <c>/orchestrator cancel</c> comment): the Planner stops its run, Publisher
+/// publishes nothing more for it.
+/// </summary>
+public record WorkItemCancelled(Guid CorrelationId, string By);
 
 /// <summary>The run ended with nothing to publish (for example, the change was already there).</summary>
 public record WorkItemCompleted(Guid CorrelationId, string Outcome, RunUsage Usage);

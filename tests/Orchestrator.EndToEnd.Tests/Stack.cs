@@ -71,7 +71,7 @@ public sealed class Stack : IAsyncDisposable
                 ("MCP_SERVERS:0:Command", filesystemCommand),
                 ("MCP_SERVERS:0:Args:0", TestPaths.McpServerScript(TestPaths.FilesystemServerFolder, "@modelcontextprotocol/server-filesystem")),
                 ("MCP_SERVERS:0:Args:1", "{workspace}")), cancellationToken: ct),
-            await ServiceHost.StartAsync(PublisherTelemetry.Service, b => b.AddPublisher(), Settings("publisher"), cancellationToken: ct),
+            await ServiceHost.StartAsync(PublisherTelemetry.Service, b => b.AddPublisher(), Settings("publisher", ("PUBLISH_DRY_RUN", "true")), cancellationToken: ct),
         ];
         return new Stack(directory, broker, recorder, services);
     }

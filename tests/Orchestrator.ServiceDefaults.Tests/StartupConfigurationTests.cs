@@ -59,6 +59,22 @@ public sealed class StartupConfigurationTests
     }
 
     [Fact]
+    public async Task Publisher_refuses_to_start_without_GitHub_credentials_unless_it_is_a_dry_run()
+    {
+        var (exitCode, _, stderr) = await RunHostAsync("Publisher", "amqp://guest:guest@127.0.0.1:1/", ("PUBLISH_DRY_RUN", "false"));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.EndsWith("GITHUB_TOKEN (or GITHUB_APP_ID with its private key) is required, unless PUBLISH_DRY_RUN=true", line);
+
+        (exitCode, _, stderr) = await RunHostAsync("Publisher", "amqp://guest:guest@127.0.0.1:1/", ("PUBLISH_DRY_RUN", "false"),
+            ("GITHUB_APP_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----s3cret"));
+        Assert.Equal(2, exitCode);
+        Assert.EndsWith("GITHUB_APP_PRIVATE_KEY is set without GITHUB_APP_ID", stderr.Trim());
+        Assert.DoesNotContain("s3cret", stderr);
+    }
+
+    [Fact]
     public async Task A_value_of_the_wrong_type_is_named_by_its_setting()
     {
         var (exitCode, _, stderr) = await RunHostAsync("Planner", "amqp://guest:guest@127.0.0.1:1/", ("PLANNER_MAX_CONCURRENT_RUNS", "many"));
@@ -85,6 +101,8 @@ public sealed class StartupConfigurationTests
             start.Environment["RABBITMQ_URL"] = rabbitMqUrl;
         start.Environment["DATABASE_PATH"] = Path.Combine(TestPaths.NewTempDirectory("startup"), "service.db");
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        // Publisher writes to GitHub only with credentials; these tests are about other settings.
+        start.Environment["PUBLISH_DRY_RUN"] = "true";
         foreach (var (name, value) in settings)
             start.Environment[name] = value;
 

@@ -30,6 +30,9 @@ public sealed class MessageRecorder : IAsyncDisposable
 
     public IEnumerable<T> All<T>() => Messages.Select(m => m.Message).OfType<T>();
 
+    /// <summary>Publishes on the test's virtual host, as another service would.</summary>
+    public Task Publish<T>(T message) where T : class => _bus!.Publish(message, TestContext.Current.CancellationToken);
+
     public static async Task<MessageRecorder> StartAsync(Uri rabbitMqUrl)
     {
         var recorder = new MessageRecorder();

@@ -18,22 +18,22 @@ public sealed class ReplicaTests
         var suffix = Guid.NewGuid().ToString("N")[..6];
         await using var first = gateway.StartReplicaProcess($"first-{suffix}", [TestCatalog.Probe]);
         await using var second = gateway.StartReplicaProcess($"second-{suffix}", [TestCatalog.Probe]);
-        await Eventually.Until(() => Task.FromResult(replicas.IsAlive(first.ReplicaId) && replicas.IsAlive(second.ReplicaId)), alive => alive,
+        await Eventually.Until(() => Task.FromResult(replicas.IsAlive(first.Name) && replicas.IsAlive(second.Name)), alive => alive,
             TimeSpan.FromSeconds(60), $"both replicas to send heartbeats\n{first.Output}\n{second.Output}");
 
         var session = await gateway.OpenAsync();
-        var (victim, survivor) = session.ReplicaAddress.AbsolutePath.Contains(first.ReplicaId, StringComparison.Ordinal) ? (first, second) : (second, first);
-        Assert.Contains(victim.ReplicaId, session.ReplicaAddress.AbsolutePath);
+        var (victim, survivor) = session.ReplicaAddress.AbsolutePath.Contains(first.Name, StringComparison.Ordinal) ? (first, second) : (second, first);
+        Assert.Contains(victim.Name, session.ReplicaAddress.AbsolutePath);
 
         // Every call lands on the replica that opened the session: the other would answer SessionLost.
         for (var i = 0; i < 10; i++)
             Assert.Equal($"call {i}", await gateway.CallTextAsync(session, "probe", "echo", new { text = $"call {i}" }));
-        Assert.Single(await gateway.ContainersAsync("probe", victim.ReplicaId));
+        Assert.Single(await gateway.ContainersAsync("probe", victim.Name));
 
         // A container of the victim that would outlive it on its own: detached, stdin open, nobody attached.
         await Docker.RunAsync("run", "--detach", "--interactive", "--rm", "--network", "none",
             "--name", $"{gateway.Deployment}-planted-{suffix}",
-            "--label", $"{ContainerLabels.Deployment}={gateway.Deployment}", "--label", $"{ContainerLabels.Replica}={victim.ReplicaId}",
+            "--label", $"{ContainerLabels.Deployment}={gateway.Deployment}", "--label", $"{ContainerLabels.Replica}={victim.Name}",
             TestCatalog.ProbeImage);
 
         var inFlight = gateway.CallAsync(session, "probe", "sleep", new { ms = 120_000 });
@@ -50,13 +50,13 @@ public sealed class ReplicaTests
         Assert.True(next.Elapsed < TimeSpan.FromSeconds(1), "a call to a lost session waits for nothing");
 
         // The survivor says so once it has removed them.
-        await Eventually.Until(() => Task.FromResult(survivor.Output), o => o.Contains($"of replica {victim.ReplicaId}, which is gone", StringComparison.Ordinal),
+        await Eventually.Until(() => Task.FromResult(survivor.Output), o => o.Contains($"of replica {victim.Name}, which is gone", StringComparison.Ordinal),
             TimeSpan.FromSeconds(60) - killed.Elapsed, "the survivor to sweep the victim's containers");
-        Assert.Empty(await gateway.ContainersAsync(replica: victim.ReplicaId));
+        Assert.Empty(await gateway.ContainersAsync(replica: victim.Name));
 
         // The survivor carries on.
         var replacement = await gateway.OpenAsync();
-        Assert.Contains(survivor.ReplicaId, replacement.ReplicaAddress.AbsolutePath);
+        Assert.Contains(survivor.Name, replacement.ReplicaAddress.AbsolutePath);
         Assert.Equal("here", await gateway.CallTextAsync(replacement, "probe", "echo", new { text = "here" }));
     }
 }

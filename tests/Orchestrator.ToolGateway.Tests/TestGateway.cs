@@ -64,14 +64,14 @@ public sealed class TestGateway : IAsyncDisposable
     }
 
     /// <summary>A replica in a process of its own, on the same broker, deployment and workspaces folder.</summary>
-    public GatewayProcess StartReplicaProcess(string replicaId, IEnumerable<TestServer> catalog, params (string Key, string? Value)[] settings) =>
-        GatewayProcess.Start(replicaId, new (string Key, string? Value)[]
+    public ServiceProcess StartReplicaProcess(string replicaId, IEnumerable<TestServer> catalog, params (string Key, string? Value)[] settings) =>
+        ServiceProcess.Start("ToolGateway", new (string Key, string? Value)[]
         {
             ("RABBITMQ_URL", Broker.Url.ToString()),
             ("WORKSPACES_PATH", WorkspacesPath),
             ("DEPLOYMENT_NAME", Deployment),
             ("MCP_LAUNCHER", "Docker"),
-        }.Concat(TestCatalog.Settings(catalog)).Concat(settings));
+        }.Concat(TestCatalog.Settings(catalog)).Concat(settings), replicaId);
 
     /// <summary>Starts one more replica (in this process) on the same broker, deployment and workspaces folder.</summary>
     public async Task<ServiceHost> AddReplicaAsync(IEnumerable<TestServer> catalog, params (string Key, string? Value)[] settings)

@@ -2,8 +2,11 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orchestrator.GitHub;
 using Orchestrator.Intake.Api;
 using Orchestrator.Intake.Consumers;
+using Orchestrator.Intake.GitHub;
 using Orchestrator.Intake.Ledger;
 using Orchestrator.ServiceDefaults;
 
@@ -11,15 +14,20 @@ namespace Orchestrator.Intake;
 
 public static class IntakeService
 {
-    /// <summary>Intake's parts: options, the ledger, the status consumers.</summary>
+    /// <summary>Intake's parts: options, GitHub (read only), the ledger, the poller, the status consumers.</summary>
     public static IHostApplicationBuilder AddIntake(this IHostApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<IntakeOptions>(builder.Configuration);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddGitHub(builder.Configuration);
+        builder.Services.AddSingleton<IValidateOptions<IntakeOptions>, PollingNeedsCredentials>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.AddServiceDatabase<IntakeDbContext>("data/intake.db");
         builder.Services.AddScoped<WorkItemLedger>();
         builder.Services.AddScoped<WorkItemSubmissions>();
+        builder.Services.AddScoped<WorkItemCommands>();
+        builder.Services.AddSingleton<IssuePoller>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuePoller>());
+        builder.Services.AddHostedService<AcceptanceDispatcher>();
         builder.AddOrchestratorBus(bus =>
         {
             bus.AddConsumer<WorkItemPlannedConsumer>();
@@ -31,10 +39,22 @@ public static class IntakeService
         return builder;
     }
 
-    /// <summary>Intake's HTTP surface: the work-item API.</summary>
+    private sealed class PollingNeedsCredentials(IOptions<GitHubOptions> github)
+        : IValidateOptions<IntakeOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, IntakeOptions options) =>
+            options.PollInterval == TimeSpan.Zero || options.DefaultRepository is null || github.Value.HasCredentials
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(
+                    "polling REPO_OWNER/REPO_NAME needs GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID), or GITHUB_POLL_INTERVAL=0");
+    }
+
+    /// <summary>Intake's HTTP surface: the status page, the work-item API, the GitHub webhook.</summary>
     public static WebApplication MapIntake(this WebApplication app)
     {
+        app.MapStatusPage();
         app.MapWorkItemsApi();
+        app.MapGitHubWebhook();
         return app;
     }
 }

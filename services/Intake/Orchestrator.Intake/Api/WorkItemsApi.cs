@@ -12,20 +12,27 @@ public sealed record SubmitWorkItemRequest(string? Repository, int? IssueNumber,
 
 public sealed record TimelineEntryView(string Kind, string Detail, DateTime At);
 
+public sealed record UsageView(long InputTokens, long OutputTokens, decimal Cost, TimeSpan Duration);
+
 public sealed record WorkItemView(
     Guid Id,
     string Repository,
     int? IssueNumber,
+    string? IssueUrl,
     string Title,
+    string Author,
     WorkItemStatus Status,
     string? PullRequestUrl,
+    UsageView Usage,
+    Guid? RetryOf,
     string? TraceId,
     DateTime CreatedAt,
     DateTime UpdatedAt,
     IReadOnlyList<TimelineEntryView> Timeline)
 {
     public static WorkItemView From(WorkItem item) => new(
-        item.Id, item.Repository, item.IssueNumber, item.Title, item.Status, item.PullRequestUrl, item.TraceId,
+        item.Id, item.Repository, item.IssueNumber, item.IssueUrl, item.Title, item.Author, item.Status, item.PullRequestUrl,
+        new UsageView(item.InputTokens, item.OutputTokens, item.Cost, item.Duration), item.RetryOf, item.TraceId,
         item.CreatedAt, item.UpdatedAt,
         [.. item.Timeline.OrderBy(e => e.At).ThenBy(e => e.Id).Select(e => new TimelineEntryView(e.Kind, e.Detail, e.At))]);
 }
@@ -43,6 +50,8 @@ public static partial class WorkItemsApi
         api.MapPost("/", SubmitAsync);
         api.MapGet("/{id:guid}", GetAsync);
         api.MapGet("/", ListAsync);
+        api.MapPost("/{id:guid}/retry", RetryAsync);
+        api.MapPost("/{id:guid}/cancel", CancelAsync);
         return app;
     }
 
@@ -66,10 +75,30 @@ public static partial class WorkItemsApi
         if (errors.Count > 0)
             return Results.ValidationProblem(errors);
 
-        var item = await submissions.AcceptAsync(
+        var result = await submissions.AcceptAsync(
             new Submission(repository!, request.IssueNumber, request.Title!.Trim(), request.Body ?? "", [], "api"), cancellationToken);
-        return Results.Accepted($"/api/work-items/{item.Id}", WorkItemView.From(item));
+        return result.Outcome == AcceptOutcome.Accepted
+            ? Results.Accepted($"/api/work-items/{result.Item.Id}", WorkItemView.From(result.Item))
+            : Results.Problem(result.Outcome == AcceptOutcome.AlreadyActive
+                ? $"issue #{request.IssueNumber} already has work item {result.Item.Id} under way"
+                : $"issue #{request.IssueNumber} was handled by work item {result.Item.Id}; retry that one to run it again",
+                statusCode: 409);
     }
+
+    /// <summary>Runs a finished work item again, as a new work item for the same issue.</summary>
+    private static async Task<IResult> RetryAsync(Guid id, WorkItemCommands commands, CancellationToken cancellationToken) =>
+        Answer(await commands.RetryAsync(id, "api", null, cancellationToken), created: true);
+
+    private static async Task<IResult> CancelAsync(Guid id, WorkItemCommands commands, CancellationToken cancellationToken) =>
+        Answer(await commands.CancelAsync(id, "api", cancellationToken), created: false);
+
+    private static IResult Answer(CommandResult result, bool created) => result.Outcome switch
+    {
+        CommandOutcome.NotFound => Results.Problem(result.Message, statusCode: 404),
+        CommandOutcome.Conflict => Results.Problem(result.Message, statusCode: 409),
+        _ when created => Results.Accepted($"/api/work-items/{result.Item!.Id}", WorkItemView.From(result.Item)),
+        _ => Results.Ok(WorkItemView.From(result.Item!)),
+    };
 
     private static async Task<IResult> GetAsync(Guid id, IntakeDbContext db, CancellationToken cancellationToken)
     {

@@ -24,14 +24,16 @@ public sealed class WorkItemFailedConsumer(WorkItemLedger ledger) : IConsumer<Wo
 {
     public Task Consume(ConsumeContext<WorkItemFailed> context) =>
         ledger.RecordAsync(context.Message.CorrelationId, context.MessageId!.Value, "failed",
-            $"{context.Message.Reason}: {context.Message.Detail}", WorkItemStatus.Failed, context.CancellationToken);
+            $"{context.Message.Reason}: {context.Message.Detail}", WorkItemStatus.Failed, context.CancellationToken,
+            item => item.AddUsage(context.Message.Usage));
 }
 
 public sealed class WorkItemCompletedConsumer(WorkItemLedger ledger) : IConsumer<WorkItemCompleted>
 {
     public Task Consume(ConsumeContext<WorkItemCompleted> context) =>
         ledger.RecordAsync(context.Message.CorrelationId, context.MessageId!.Value, "completed",
-            context.Message.Outcome, WorkItemStatus.Completed, context.CancellationToken);
+            context.Message.Outcome, WorkItemStatus.Completed, context.CancellationToken,
+            item => item.AddUsage(context.Message.Usage));
 }
 
 public sealed class PullRequestOpenedConsumer(WorkItemLedger ledger) : IConsumer<PullRequestOpened>
@@ -39,5 +41,9 @@ public sealed class PullRequestOpenedConsumer(WorkItemLedger ledger) : IConsumer
     public Task Consume(ConsumeContext<PullRequestOpened> context) =>
         ledger.RecordAsync(context.Message.CorrelationId, context.MessageId!.Value, "pull-request-opened",
             context.Message.Url, WorkItemStatus.PullRequestOpened, context.CancellationToken,
-            item => item.PullRequestUrl = context.Message.Url);
+            item =>
+            {
+                item.PullRequestUrl = context.Message.Url;
+                item.AddUsage(context.Message.Usage);
+            });
 }

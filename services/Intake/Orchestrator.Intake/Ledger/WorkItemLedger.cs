@@ -29,7 +29,9 @@ public sealed class WorkItemLedger(IntakeDbContext db, TimeProvider clock, ILogg
         // Events can arrive out of order (a late progress report after the pull request): a finished item stays finished.
         if (status is { } next && !item.IsFinished && Rank(next) >= Rank(item.Status))
             item.Status = next;
-        update?.Invoke(item);
+        // A cancelled item keeps recording what still arrives (the run stopping), but nothing changes its status or outcome.
+        if (item.Status != WorkItemStatus.Cancelled)
+            update?.Invoke(item);
         item.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Work item {CorrelationId}: {Kind}, now {Status}", workItemId, kind, item.Status);

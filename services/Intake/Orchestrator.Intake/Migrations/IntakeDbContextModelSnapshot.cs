@@ -51,10 +51,32 @@ namespace Orchestrator.Intake.Migrations
                     b.ToTable("Timeline");
                 });
 
+            modelBuilder.Entity("Orchestrator.Intake.Ledger.WebhookDelivery", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("WebhookDeliveries");
+                });
+
             modelBuilder.Entity("Orchestrator.Intake.Ledger.WorkItem", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Author")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("BaseBranch")
@@ -65,10 +87,33 @@ namespace Orchestrator.Intake.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Cost")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Dispatched")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<TimeSpan>("Duration")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("IssueNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("IssueUrl")
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Labels")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OutputTokens")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PullRequestUrl")
@@ -77,6 +122,9 @@ namespace Orchestrator.Intake.Migrations
                     b.Property<string>("Repository")
                         .IsRequired()
                         .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RetryOf")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
@@ -97,9 +145,14 @@ namespace Orchestrator.Intake.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Dispatched");
+
                     b.HasIndex("Status");
 
-                    b.HasIndex("Repository", "IssueNumber");
+                    b.HasIndex("Repository", "IssueNumber")
+                        .IsUnique()
+                        .HasDatabaseName("IX_WorkItems_ActivePerIssue")
+                        .HasFilter("\"IssueNumber\" IS NOT NULL AND \"Status\" IN ('Accepted', 'Planned', 'InProgress')");
 
                     b.ToTable("WorkItems");
                 });

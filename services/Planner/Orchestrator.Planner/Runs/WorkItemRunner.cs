@@ -40,11 +40,10 @@ public sealed class WorkItemRunner(ToolGatewayClient gateway, IBus bus, ILogger<
             await bus.Publish(new WorkItemProgressed(id, "tool", $"filesystem.write_file {file}"), cancellationToken);
 
             var changes = await gateway.CollectChangesAsync(session, cancellationToken);
-            var closes = item.IssueNumber is { } issue ? $"\n\nFixes #{issue}" : "";
             await bus.Publish(new ChangesProposed(
                 id, item.Repository, item.IssueNumber, item.BaseBranch, changes.BaseCommit, workBranch, changes.Files,
-                CommitMessage: item.Title, PullRequestTitle: item.Title, PullRequestBody: $"{item.Title}{closes}",
-                new RunUsage(0, 1, 0, 0, 0m, Stopwatch.GetElapsedTime(started))), cancellationToken);
+                CommitMessage: item.Title, PullRequestTitle: item.Title, PullRequestBody: item.Title,
+                new RunUsage(0, 1, 0, 0, 0m, Stopwatch.GetElapsedTime(started)), changes.Diff), cancellationToken);
             logger.LogInformation("Work item {CorrelationId}: proposed {Count} changed file(s)", id, changes.Files.Count);
             return RunStatus.Proposed;
         }

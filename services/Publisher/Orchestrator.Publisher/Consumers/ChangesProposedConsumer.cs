@@ -1,45 +1,117 @@
+using System.Globalization;
+using System.Text;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Publisher.GitHub;
+using Orchestrator.Publisher.Policy;
 using Orchestrator.Publisher.Publications;
+using Orchestrator.Publisher.Status;
 using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Publisher.Consumers;
 
 /// <summary>
-/// Opens the pull request for a proposed change, once. A redelivered message finds the publication and announces the
-/// same pull request again instead of opening a second one.
+/// Puts a proposed change on GitHub: the publish policy first, then one commit on branch <c>orchestrator/issue-N</c> and
+/// one pull request. A redelivered message, or one redelivered after Publisher died mid-publish, finds what was already
+/// written (the same commit, the branch, the open pull request) and writes nothing twice.
 /// </summary>
 public sealed class ChangesProposedConsumer(
-    PublisherDbContext db, IPullRequestWriter writer, TimeProvider clock, ILogger<ChangesProposedConsumer> logger)
+    StatusBoard board,
+    PublishPolicy policy,
+    IForge forge,
+    IOptions<PublisherOptions> options,
+    TimeProvider clock,
+    ILogger<ChangesProposedConsumer> logger)
     : IConsumer<ChangesProposed>
 {
+    private enum Outcome { Opened, Refused, Skipped }
+
     public async Task Consume(ConsumeContext<ChangesProposed> context)
     {
         var change = context.Message;
         using var activity = PublisherTelemetry.Source.Start("publish pull request", change.CorrelationId);
-
-        var publication = await db.Publications.FindAsync([change.CorrelationId], context.CancellationToken);
-        if (publication is null)
+        string? detail = null;
+        var reason = "publish-refused";
+        Publication? published = null;
+        var outcome = await board.WithPublicationAsync(change.CorrelationId, async p =>
         {
-            var pullRequest = await writer.OpenAsync(change, context.CancellationToken);
-            publication = new Publication
-            {
-                CorrelationId = change.CorrelationId,
-                Repository = change.Repository,
-                IssueNumber = change.IssueNumber,
-                Branch = change.WorkBranch,
-                FileCount = change.Files.Count,
-                PullRequestNumber = pullRequest.Number,
-                PullRequestUrl = pullRequest.Url,
-                PublishedAt = clock.GetUtcNow().UtcDateTime,
-            };
-            db.Publications.Add(publication);
-            await db.SaveChangesAsync(context.CancellationToken);
-            logger.LogInformation("Work item {CorrelationId}: pull request {Url} opened", change.CorrelationId, pullRequest.Url);
-        }
+            p.Repository ??= change.Repository;
+            p.IssueNumber ??= change.IssueNumber;
+            published = p;
+            if (p.Stage == PublicationStage.PullRequestOpened)
+                return Outcome.Opened;
+            if (p.IsFinished)
+                return Outcome.Skipped;
+            p.AddUsage(change.Usage);
 
-        await context.Publish(new PullRequestOpened(change.CorrelationId, publication.Repository, publication.IssueNumber,
-            publication.PullRequestNumber, publication.PullRequestUrl, publication.Branch));
+            var refusals = policy.Check(change);
+            if (refusals.Count > 0)
+            {
+                detail = "The publish policy refused the change:\n" + string.Join('\n', refusals.Select(r => "- " + r));
+                p.Advance(PublicationStage.Failed);
+                p.Outcome = detail;
+                return Outcome.Refused;
+            }
+
+            p.Branch = change.IssueNumber is { } issue ? $"orchestrator/issue-{issue}" : change.WorkBranch;
+            if (p.PublishStartedAt is null)
+            {
+                // Git dates have whole seconds; saved before the first write, so every attempt builds the same commit.
+                var now = clock.GetUtcNow().UtcDateTime;
+                p.PublishStartedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+                await board.SaveAsync(p, context.CancellationToken);
+            }
+            try
+            {
+                var pull = await forge.PublishAsync(new PullRequestDraft(
+                    change.CorrelationId, change.Repository, change.BaseBranch, change.BaseCommit, p.Branch, change.Files,
+                    change.CommitMessage, new DateTimeOffset(DateTime.SpecifyKind(p.PublishStartedAt.Value, DateTimeKind.Utc)),
+                    change.PullRequestTitle, Body(change, p), options.Value.Draft), context.CancellationToken);
+                (p.CommitSha, p.PullRequestNumber, p.PullRequestUrl) = (pull.CommitSha, pull.Number, pull.Url);
+                p.Advance(PublicationStage.PullRequestOpened);
+                return Outcome.Opened;
+            }
+            catch (PublishFailedException e)
+            {
+                (reason, detail) = (e.Reason, e.Message);
+                p.Advance(PublicationStage.Failed);
+                p.Outcome = $"{e.Reason}: {e.Message}";
+                return Outcome.Refused;
+            }
+        }, context.CancellationToken);
+
+        switch (outcome)
+        {
+            case Outcome.Opened:
+                logger.LogInformation("Work item {CorrelationId}: pull request {Url}", change.CorrelationId, published!.PullRequestUrl);
+                await context.Publish(new PullRequestOpened(change.CorrelationId, change.Repository, change.IssueNumber,
+                    published.PullRequestNumber!.Value, published.PullRequestUrl!, published.Branch!, change.Usage));
+                break;
+            case Outcome.Refused:
+                logger.LogWarning("Work item {CorrelationId}: publish refused: {Detail}", change.CorrelationId, detail);
+                await context.Publish(new WorkItemFailed(change.CorrelationId, reason, detail!, change.Usage));
+                break;
+            default:
+                logger.LogInformation("Work item {CorrelationId} is {Stage}: its proposed change is not published", change.CorrelationId, published!.Stage);
+                break;
+        }
+    }
+
+    private static string Body(ChangesProposed change, Publication p)
+    {
+        var body = new StringBuilder(change.PullRequestBody.TrimEnd());
+        if (change.IssueNumber is { } issue)
+            body.Append(CultureInfo.InvariantCulture, $"\n\nFixes #{issue}");
+        if (p.Steps.Count > 0)
+        {
+            body.Append("\n\n**Plan**\n");
+            foreach (var step in p.Steps)
+                body.Append(CultureInfo.InvariantCulture, $"- {step}\n");
+        }
+        body.Append("\n\n").Append(StatusComment.Usage(p));
+        body.Append("\n\n").Append(StatusComment.Marker(change.CorrelationId));
+        return body.ToString();
     }
 }

@@ -24,27 +24,79 @@ namespace Orchestrator.Publisher.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Branch")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CancelledBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CommentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CommitSha")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cost")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("FileCount")
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<TimeSpan>("Duration")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("InputTokens")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("IssueNumber")
                         .HasColumnType("INTEGER");
 
-                    b.Property<DateTime>("PublishedAt")
+                    b.Property<string>("LabelledStage")
+                        .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("PullRequestNumber")
+                    b.Property<string>("Outcome")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PlanSteps")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PlanSummary")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PublishStartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("PullRequestNumber")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PullRequestUrl")
-                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RenderedComment")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Repository")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Stage")
                         .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ToolCalls")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Turns")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
                     b.HasKey("CorrelationId");

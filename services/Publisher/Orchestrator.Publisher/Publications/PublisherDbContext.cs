@@ -9,7 +9,14 @@ public sealed class PublisherDbContext(DbContextOptions<PublisherDbContext> opti
 
     protected override void OnModelCreating(ModelBuilder model)
     {
-        model.Entity<Publication>(e => e.HasKey(x => x.CorrelationId));
+        model.Entity<Publication>(e =>
+        {
+            e.HasKey(x => x.CorrelationId);
+            e.Property(x => x.Stage).HasConversion<string>().HasMaxLength(32);
+            e.Property(x => x.LabelledStage).HasConversion<string>().HasMaxLength(32);
+            // SQLite has no decimal: cost is stored as text, exactly.
+            e.Property(x => x.Cost).HasConversion<string>();
+        });
     }
 }
 

@@ -1,0 +1,178 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Octokit;
+using Orchestrator.Contracts;
+using Orchestrator.GitHub;
+
+namespace Orchestrator.Publisher.GitHub;
+
+/// <summary>
+/// Publishes through the Git Data API, not a git push: Publisher then needs no clone, no git binary and no workspace
+/// (those live in ToolGateway), the commit is built from the proposed files on the exact base commit, and the same HTTPS
+/// token (or App installation token) serves every write. A commit is dated with the publish's first attempt, so a
+/// retried publish makes the very same commit SHA.
+/// </summary>
+public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherOptions> options, TimeProvider clock, ILogger<GitHubForge> logger)
+    : IForge
+{
+    private readonly Lazy<IGitHubClient> _client = new(() => clients.Create());
+
+    private IGitHubClient GitHub => _client.Value;
+
+    public async Task<PullRequestRef> PublishAsync(PullRequestDraft draft, CancellationToken cancellationToken)
+    {
+        var (owner, name) = Split(draft.Repository);
+        var baseCommit = await Call(async () =>
+        {
+            try
+            {
+                return await GitHub.Git.Commit.Get(owner, name, draft.BaseCommit);
+            }
+            catch (NotFoundException)
+            {
+                throw new PublishFailedException("base-commit-missing", $"the base commit {draft.BaseCommit} is not in {draft.Repository} on GitHub");
+            }
+        }, cancellationToken);
+
+        var tree = new NewTree { BaseTree = baseCommit.Tree.Sha };
+        foreach (var file in draft.Files)
+        {
+            tree.Tree.Add(file.Change == FileChange.Deleted
+                ? new NewTreeItem { Path = file.Path, Mode = "100644", Type = TreeType.Blob, Sha = null }
+                : new NewTreeItem { Path = file.Path, Mode = "100644", Type = TreeType.Blob, Content = file.Content });
+        }
+        var newTree = await Call(() => GitHub.Git.Tree.Create(owner, name, tree), cancellationToken);
+        var author = new Committer(options.Value.CommitAuthorName, options.Value.CommitAuthorEmail, draft.CommitDate);
+        var commit = await Call(() => GitHub.Git.Commit.Create(owner, name,
+            new NewCommit(draft.CommitMessage, newTree.Sha, baseCommit.Sha) { Author = author, Committer = author }), cancellationToken);
+
+        await SetBranchAsync(owner, name, draft.Branch, commit.Sha, cancellationToken);
+        var pull = await UpsertPullRequestAsync(owner, name, draft, cancellationToken);
+        return new PullRequestRef(pull.Number, pull.HtmlUrl, commit.Sha);
+    }
+
+    /// <summary>The branch is ours: it is created, or moved to the new commit (a retried issue replaces its earlier attempt).</summary>
+    private async Task SetBranchAsync(string owner, string name, string branch, string sha, CancellationToken cancellationToken)
+    {
+        var existing = await Call(async () =>
+        {
+            try
+            {
+                return await GitHub.Git.Reference.Get(owner, name, $"heads/{branch}");
+            }
+            catch (NotFoundException)
+            {
+                return null;
+            }
+        }, cancellationToken);
+        if (existing?.Object.Sha == sha)
+            return;
+        if (existing is null)
+        {
+            try
+            {
+                await Call(() => GitHub.Git.Reference.Create(owner, name, new NewReference($"refs/heads/{branch}", sha)), cancellationToken);
+                return;
+            }
+            catch (ApiValidationException e) when (e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+            {
+                // Created between our look and our write: fall through and move it.
+            }
+        }
+        await Call(() => GitHub.Git.Reference.Update(owner, name, $"heads/{branch}", new ReferenceUpdate(sha, force: true)), cancellationToken);
+    }
+
+    private async Task<PullRequest> UpsertPullRequestAsync(string owner, string name, PullRequestDraft draft, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var open = await Call(() => GitHub.PullRequest.GetAllForRepository(owner, name,
+                new PullRequestRequest { State = ItemStateFilter.Open, Head = $"{owner}:{draft.Branch}" }), cancellationToken);
+            if (open.Count > 0)
+            {
+                var pull = open[0];
+                if (pull.Title == draft.Title && pull.Body == draft.Body)
+                    return pull;
+                logger.LogInformation("Pull request #{Number} for {Branch} exists: updating it", pull.Number, draft.Branch);
+                return await Call(() => GitHub.PullRequest.Update(owner, name, pull.Number, new PullRequestUpdate { Title = draft.Title, Body = draft.Body }), cancellationToken);
+            }
+            try
+            {
+                return await Call(() => GitHub.PullRequest.Create(owner, name,
+                    new NewPullRequest(draft.Title, draft.Branch, draft.BaseBranch) { Body = draft.Body, Draft = draft.Draft }), cancellationToken);
+            }
+            catch (ApiValidationException e) when (attempt == 0 && e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+            {
+                // Opened between our look and our write: look again and update it.
+            }
+        }
+    }
+
+    public async Task<long> WriteStatusCommentAsync(string repository, int issue, long? commentId, string marker, string body, CancellationToken cancellationToken)
+    {
+        var (owner, name) = Split(repository);
+        if (commentId is { } id and > 0)
+        {
+            try
+            {
+                return (await Call(() => GitHub.Issue.Comment.Update(owner, name, id, body), cancellationToken)).Id;
+            }
+            catch (NotFoundException)
+            {
+                logger.LogWarning("Status comment {CommentId} on {Repository}#{Issue} is gone: writing a new one", id, repository, issue);
+            }
+        }
+        // A comment written by an attempt that died before it could record the id carries the marker.
+        var comments = await Call(() => GitHub.Issue.Comment.GetAllForIssue(owner, name, issue), cancellationToken);
+        if (comments.FirstOrDefault(c => c.Body?.Contains(marker, StringComparison.Ordinal) == true) is { } earlier)
+        {
+            return earlier.Body == body ? earlier.Id : (await Call(() => GitHub.Issue.Comment.Update(owner, name, earlier.Id, body), cancellationToken)).Id;
+        }
+        return (await Call(() => GitHub.Issue.Comment.Create(owner, name, issue, body), cancellationToken)).Id;
+    }
+
+    public async Task SetLabelsAsync(string repository, int issue, IReadOnlyCollection<string> wanted, IReadOnlyCollection<string> unwanted, CancellationToken cancellationToken)
+    {
+        var (owner, name) = Split(repository);
+        var current = (await Call(() => GitHub.Issue.Labels.GetAllForIssue(owner, name, issue), cancellationToken))
+            .Select(l => l.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var add = wanted.Where(l => !current.Contains(l)).ToArray();
+        // GitHub creates a label that the repository does not have yet.
+        if (add.Length > 0)
+            await Call(() => GitHub.Issue.Labels.AddToIssue(owner, name, issue, add), cancellationToken);
+        foreach (var label in unwanted.Where(current.Contains))
+        {
+            try
+            {
+                await Call(() => GitHub.Issue.Labels.RemoveFromIssue(owner, name, issue, label), cancellationToken);
+            }
+            catch (NotFoundException)
+            {
+                // Someone removed it first: the issue is as we want it.
+            }
+        }
+    }
+
+    /// <summary>Runs one GitHub call, waiting out a rate limit (up to GITHUB_RATE_LIMIT_MAX_WAIT) instead of failing.</summary>
+    private async Task<T> Call<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (ApiException e) when (RateLimits.RetryAfter(e, clock.GetUtcNow()) is { } wait && wait <= options.Value.RateLimitMaxWait)
+            {
+                logger.LogWarning("GitHub rate limit ({Status}): waiting {Wait} before trying again", (int)e.StatusCode, wait);
+                await Task.Delay(wait, clock, cancellationToken);
+            }
+        }
+    }
+
+    private async Task Call(Func<Task> call, CancellationToken cancellationToken) =>
+        await Call(async () => { await call(); return true; }, cancellationToken);
+
+    private static (string Owner, string Name) Split(string repository) =>
+        repository.Split('/') is [var owner, var name] ? (owner, name) : throw new PublishFailedException("bad-repository", $"'{repository}' is not owner/name");
+}

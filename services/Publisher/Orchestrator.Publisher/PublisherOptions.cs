@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Configuration;
+using Orchestrator.ServiceDefaults;
+
+namespace Orchestrator.Publisher;
+
+public sealed class PublisherOptions : IValidatedOptions
+{
+    /// <summary>Write nothing to GitHub: record what would be published. Without it, GitHub credentials are required.</summary>
+    [ConfigurationKeyName("PUBLISH_DRY_RUN")]
+    public bool DryRun { get; set; }
+
+    /// <summary>Open pull requests as drafts.</summary>
+    [ConfigurationKeyName("PUBLISH_DRAFT")]
+    public bool Draft { get; set; }
+
+    /// <summary>Comma-separated globs (<c>*</c> within a folder, <c>**</c> across folders) no change may touch.</summary>
+    [ConfigurationKeyName("PUBLISH_PROTECTED_PATHS")]
+    public string ProtectedPaths { get; set; } = ".github/workflows/**";
+
+    [ConfigurationKeyName("PUBLISH_MAX_FILES")]
+    public int MaxFiles { get; set; } = 50;
+
+    /// <summary>The most bytes of new content one change may carry.</summary>
+    [ConfigurationKeyName("PUBLISH_MAX_BYTES")]
+    public long MaxBytes { get; set; } = 512 * 1024;
+
+    [ConfigurationKeyName("PUBLISH_COMMIT_AUTHOR_NAME")]
+    public string CommitAuthorName { get; set; } = "orchestrator[bot]";
+
+    [ConfigurationKeyName("PUBLISH_COMMIT_AUTHOR_EMAIL")]
+    public string CommitAuthorEmail { get; set; } = "orchestrator@users.noreply.github.com";
+
+    /// <summary>The longest a GitHub rate limit is waited out inside one message; longer, the message is retried later.</summary>
+    [ConfigurationKeyName("GITHUB_RATE_LIMIT_MAX_WAIT")]
+    public TimeSpan RateLimitMaxWait { get; set; } = TimeSpan.FromMinutes(5);
+
+    public IReadOnlyList<string> ProtectedPathList =>
+        [.. ProtectedPaths.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    public IEnumerable<string> Validate()
+    {
+        if (MaxFiles < 1)
+            yield return "PUBLISH_MAX_FILES must be at least 1";
+        if (MaxBytes < 1)
+            yield return "PUBLISH_MAX_BYTES must be at least 1";
+        if (string.IsNullOrWhiteSpace(CommitAuthorName) || string.IsNullOrWhiteSpace(CommitAuthorEmail))
+            yield return "PUBLISH_COMMIT_AUTHOR_NAME and PUBLISH_COMMIT_AUTHOR_EMAIL must not be empty";
+        if (RateLimitMaxWait < TimeSpan.Zero)
+            yield return "GITHUB_RATE_LIMIT_MAX_WAIT must not be negative";
+    }
+}

@@ -1,0 +1,182 @@
+using MassTransit;
+using Orchestrator.Contracts;
+using Orchestrator.Testing;
+
+namespace Orchestrator.Publisher.Tests;
+
+public sealed class GitHubPublishingTests
+{
+    private static readonly ChangedFile Greeting = new("GREETING.md", FileChange.Added, "Hello!\n");
+
+    [Fact]
+    public async Task Status_comment_is_edited_in_place_and_a_redelivered_ChangesProposed_writes_nothing_twice()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting", labels: ["orchestrator:work-item"]).Number;
+        await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+        var commitsBefore = (await rig.GitHub.Git.AllCommitsAsync()).Count;
+
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
+        await rig.SingleCommentAsync(issue, b => b.Contains("accepted, planning", StringComparison.Ordinal), "the accepted status comment");
+        await Eventually.Until(() => Task.FromResult(rig.GitHub.LabelsOf(issue)), l => l.Contains("orchestrator:in-progress"), PublisherRig.Timeout, "the in-progress label");
+
+        await rig.Recorder.Publish(new WorkItemPlanned(id, "Add a greeting file.", ["Write GREETING.md", "Say hello in it"]));
+        await rig.SingleCommentAsync(issue, b => b.Contains("- [ ] Write GREETING.md", StringComparison.Ordinal), "the plan as a checklist");
+
+        var change = rig.Proposed(id, issue, Greeting);
+        await rig.Recorder.Publish(change);
+        await rig.Recorder.Publish(change);
+        await Eventually.Until(() => Task.FromResult(rig.Recorder.All<PullRequestOpened>().Count()), n => n == 2, PublisherRig.Timeout, "both deliveries answered");
+
+        var pull = Assert.Single(rig.GitHub.PullRequests);
+        Assert.Equal($"orchestrator/issue-{issue}", pull.Head);
+        Assert.Equal("main", pull.Base);
+        Assert.Contains($"Fixes #{issue}", pull.Body);
+        Assert.Contains("- Write GREETING.md", pull.Body);
+        Assert.Contains("1,200 input + 340 output tokens", pull.Body);
+        Assert.All(rig.Recorder.All<PullRequestOpened>(), o => Assert.Equal(pull.Number, o.Number));
+
+        // One commit, on the base, holding the file; the branch points at it.
+        var commits = await rig.GitHub.Git.AllCommitsAsync();
+        Assert.Equal(commitsBefore + 1, commits.Count);
+        var head = await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}");
+        var commit = (await rig.GitHub.Git.ReadCommitAsync(head!))!;
+        Assert.Equal([rig.BaseCommit], commit.Parents);
+        Assert.Equal("Hello!\n", await rig.GitHub.Git.ShowAsync($"{head}:GREETING.md"));
+        Assert.Equal("# Widgets\n", await rig.GitHub.Git.ShowAsync($"{head}:README.md"));
+
+        var comment = await rig.SingleCommentAsync(issue, b => b.Contains("pull request opened", StringComparison.Ordinal), "the pull request on the comment");
+        Assert.Contains("- [x] Write GREETING.md", comment.Body);
+        Assert.Contains("$0.0123", comment.Body);
+        Assert.Contains("42.0 s", comment.Body);
+        await Eventually.Until(() => Task.FromResult(rig.GitHub.LabelsOf(issue)),
+            l => l.Contains("orchestrator:done") && !l.Contains("orchestrator:in-progress"), PublisherRig.Timeout, "the done label alone");
+    }
+
+    [Fact]
+    public async Task A_change_to_a_protected_path_is_refused_with_a_comment_and_nothing_is_written()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Speed up CI").Number;
+        await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+        var commitsBefore = (await rig.GitHub.Git.AllCommitsAsync()).Count;
+
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
+        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting, new ChangedFile(".github/workflows/ci.yml", FileChange.Modified, "on: [push, pull_request]\n")));
+
+        var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == id, PublisherRig.Timeout);
+        Assert.Equal("publish-refused", failed.Reason);
+        Assert.Contains("`.github/workflows/ci.yml` is a protected path (.github/workflows/**)", failed.Detail);
+        var comment = await rig.SingleCommentAsync(issue, b => b.Contains("failed", StringComparison.Ordinal), "the refusal on the issue");
+        Assert.Contains("protected path", comment.Body);
+        await Eventually.Until(() => Task.FromResult(rig.GitHub.LabelsOf(issue)),
+            l => l.Contains("orchestrator:failed") && !l.Contains("orchestrator:in-progress"), PublisherRig.Timeout, "the failed label");
+
+        Assert.Empty(rig.GitHub.PullRequests);
+        Assert.Null(await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}"));
+        Assert.Equal(commitsBefore, (await rig.GitHub.Git.AllCommitsAsync()).Count);
+        Assert.DoesNotContain(rig.GitHub.Requests, r => r.Path.Contains("/git/", StringComparison.Ordinal) && r.Method != "GET");
+    }
+
+    [Fact]
+    public async Task A_secret_in_the_change_is_refused_without_repeating_it()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Configure the client").Number;
+        await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+        var secret = "ghp_" + new string('a', 36);
+
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
+        await rig.Recorder.Publish(rig.Proposed(id, issue, new ChangedFile("config.json", FileChange.Added, $"{{ \"token\": \"{secret}\" }}\n")));
+
+        var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == id, PublisherRig.Timeout);
+        Assert.Contains("`config.json` looks like it contains a secret (GitHub token)", failed.Detail);
+        var comment = await rig.SingleCommentAsync(issue, b => b.Contains("GitHub token", StringComparison.Ordinal), "the refusal on the issue");
+        Assert.DoesNotContain(secret, comment.Body);
+        Assert.DoesNotContain(secret, failed.Detail);
+        Assert.Empty(rig.GitHub.PullRequests);
+    }
+
+    [Fact]
+    public async Task A_cancelled_work_item_publishes_nothing_and_says_so_on_the_issue()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting").Number;
+        var publisher = await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
+        await rig.Recorder.Publish(new WorkItemCancelled(id, "octocat"));
+        await rig.SingleCommentAsync(issue, b => b.Contains("cancelled by octocat", StringComparison.Ordinal), "the cancellation on the issue");
+        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting));
+
+        await Eventually.Until(() => Task.FromResult(publisher.Logs.Any(l => l.Contains("is Cancelled: its proposed change is not published", StringComparison.Ordinal))),
+            seen => seen, PublisherRig.Timeout, "Publisher to pass over the change");
+        Assert.Empty(rig.GitHub.PullRequests);
+        Assert.DoesNotContain("orchestrator:in-progress", rig.GitHub.LabelsOf(issue));
+    }
+
+    [Fact]
+    public async Task A_retried_issue_updates_its_existing_pull_request_instead_of_opening_another()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting").Number;
+        await rig.StartPublisherAsync();
+        var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
+
+        await rig.Recorder.Publish(rig.Accepted(first, issue));
+        await rig.Recorder.Publish(rig.Proposed(first, issue, Greeting));
+        var opened = await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == first, PublisherRig.Timeout);
+
+        await rig.Recorder.Publish(rig.Accepted(second, issue));
+        await rig.Recorder.Publish(rig.Proposed(second, issue, Greeting with { Content = "Hello, world!\n" }));
+        var reopened = await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == second, PublisherRig.Timeout);
+
+        Assert.Equal(opened.Number, reopened.Number);
+        var pull = Assert.Single(rig.GitHub.PullRequests);
+        Assert.Equal(1, pull.Edits);
+        Assert.Contains(StatusMarker(second), pull.Body);
+        var head = await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}");
+        Assert.Equal("Hello, world!\n", await rig.GitHub.Git.ShowAsync($"{head}:GREETING.md"));
+        // One status comment per work item.
+        await Eventually.Until(() => Task.FromResult(rig.GitHub.CommentsOn(issue)),
+            c => c.Count == 2 && c.All(x => x.Body.Contains("pull request opened", StringComparison.Ordinal)), PublisherRig.Timeout, "two status comments");
+    }
+
+    [Fact]
+    public async Task Publisher_killed_mid_publish_ends_with_one_pull_request_and_one_status_comment()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting").Number;
+        var id = NewId.NextGuid();
+        var commitsBefore = (await rig.GitHub.Git.AllCommitsAsync()).Count;
+        // The pull request is created on GitHub, and then Publisher dies before it hears so.
+        var held = rig.GitHub.Hold("POST", "/pulls");
+
+        var first = ServiceProcess.Start("Publisher", rig.Settings());
+        await using (first)
+        {
+            await first.WaitUntilStartedAsync(PublisherRig.Timeout);
+            await rig.Recorder.Publish(rig.Accepted(id, issue));
+            await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting));
+            await held.Reached.WaitAsync(PublisherRig.Timeout, TestContext.Current.CancellationToken);
+            Assert.Single(rig.GitHub.PullRequests);
+            first.Kill();
+            held.Release();
+        }
+
+        await using var second = ServiceProcess.Start("Publisher", rig.Settings());
+        var opened = await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == id, PublisherRig.Timeout);
+
+        var pull = Assert.Single(rig.GitHub.PullRequests);
+        Assert.Equal(pull.Number, opened.Number);
+        Assert.Equal(commitsBefore + 1, (await rig.GitHub.Git.AllCommitsAsync()).Count);
+        await rig.SingleCommentAsync(issue, b => b.Contains("pull request opened", StringComparison.Ordinal), "one status comment showing the pull request");
+        Assert.Single(rig.GitHub.Requests, r => r.Method == "POST" && r.Path.EndsWith($"/issues/{issue}/comments", StringComparison.Ordinal));
+    }
+
+    private static string StatusMarker(Guid id) => $"<!-- orchestrator:work-item:{id:D} -->";
+}

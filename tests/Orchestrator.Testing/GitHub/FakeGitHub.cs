@@ -1,0 +1,672 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.Testing.GitHub;
+
+/// <summary>
+/// A stateful stand-in for the GitHub REST API, served over real HTTP on 127.0.0.1 so the real Octokit client talks to
+/// it: issues and their labels and comments, repository labels, git data (blobs, trees, commits, refs — kept in a real
+/// bare repository), pull requests, GitHub App installation tokens, rate-limit headers, ETags and conditional requests.
+/// It is one repository, as a deployment is. Faults: answers with a rate limit, and requests held after they took effect.
+/// </summary>
+public sealed partial class FakeGitHub : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly WebApplication _app;
+    private readonly Lock _lock = new();
+    private readonly List<FakeIssue> _issues = [];
+    private readonly List<FakeComment> _comments = [];
+    private readonly List<FakePullRequest> _pulls = [];
+    private readonly HashSet<string> _labels = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _tokens = [];
+    private readonly List<(string Method, string PathSuffix, int Status, Dictionary<string, string> Headers)> _faults = [];
+    private readonly List<HeldRequest> _holds = [];
+    private readonly List<HeldRequest> _allHolds = [];
+    private readonly LockedList<RecordedRequest> _requests = new();
+    private int _nextNumber = 1;
+    private long _nextCommentId = 1000;
+    private int _rateRemaining = 5000;
+    private (long AppId, RSA PublicKey, long InstallationId)? _app_;
+
+    private FakeGitHub(WebApplication app, string owner, string name, FakeGitStore git)
+    {
+        _app = app;
+        Owner = owner;
+        Name = name;
+        Git = git;
+    }
+
+    public string Owner { get; }
+    public string Name { get; }
+    public string Repository => $"{Owner}/{Name}";
+
+    /// <summary>What GITHUB_API_URL is set to. Octokit adds /api/v3/ to a host that is not github.com, as for Enterprise.</summary>
+    public Uri Url { get; private set; } = null!;
+
+    public FakeGitStore Git { get; }
+
+    /// <summary>The most issues on one page, whatever per_page asks (GitHub's is 100); lower it to make a test page.</summary>
+    public int PageSizeLimit { get; set; } = 100;
+
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    /// <param name="gitDirectory">A bare repository: the repository's git data, which ToolGateway can clone as well.</param>
+    public static async Task<FakeGitHub> StartAsync(string repository, string gitDirectory, string token)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var parts = repository.Split('/');
+        var fake = new FakeGitHub(app, parts[0], parts[1], new FakeGitStore(gitDirectory));
+        fake._tokens.Add(token);
+        fake.Map(app);
+        await app.StartAsync();
+        fake.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        return fake;
+    }
+
+    // ---- what tests set up and inspect ----
+
+    public FakeIssue AddIssue(string title, string body = "", string[]? labels = null, string author = "octocat", string association = "OWNER", bool pullRequest = false)
+    {
+        lock (_lock)
+        {
+            var issue = new FakeIssue { Number = _nextNumber++, Title = title, Body = body, Author = author, AuthorAssociation = association, IsPullRequest = pullRequest };
+            issue.Labels.AddRange(labels ?? []);
+            _issues.Add(issue);
+            return issue;
+        }
+    }
+
+    public FakeIssue Issue(int number)
+    {
+        lock (_lock)
+            return _issues.Single(i => i.Number == number);
+    }
+
+    public IReadOnlyList<string> LabelsOf(int number)
+    {
+        lock (_lock)
+            return [.. _issues.Single(i => i.Number == number).Labels];
+    }
+
+    public IReadOnlyList<FakeComment> CommentsOn(int number)
+    {
+        lock (_lock)
+            return [.. _comments.Where(c => c.IssueNumber == number)];
+    }
+
+    public IReadOnlyList<FakePullRequest> PullRequests
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _pulls];
+        }
+    }
+
+    public void AddToken(string token)
+    {
+        lock (_lock)
+            _tokens.Add(token);
+    }
+
+    /// <summary>Serve GitHub App authentication: JWTs signed by <paramref name="key"/>'s private half buy installation tokens.</summary>
+    public void EnableApp(long appId, RSA key, long installationId)
+    {
+        lock (_lock)
+            _app_ = (appId, key, installationId);
+    }
+
+    public int InstallationTokensIssued { get; private set; }
+
+    /// <summary>The next <paramref name="count"/> requests whose path ends with <paramref name="pathSuffix"/> are refused as rate limited.</summary>
+    public void RateLimit(string method, string pathSuffix, int count, int status, Dictionary<string, string> headers)
+    {
+        lock (_lock)
+            for (var i = 0; i < count; i++)
+                _faults.Add((method, pathSuffix, status, headers));
+    }
+
+    /// <summary>The next request matching takes effect, then waits for <see cref="HeldRequest.Release"/> before it is answered.</summary>
+    public HeldRequest Hold(string method, string pathSuffix)
+    {
+        var hold = new HeldRequest(method, pathSuffix);
+        lock (_lock)
+        {
+            _holds.Add(hold);
+            _allHolds.Add(hold);
+        }
+        return hold;
+    }
+
+    // ---- the HTTP surface ----
+
+    private void Map(WebApplication app)
+    {
+        app.Use(Middleware);
+        var repo = app.MapGroup("/api/v3/repos/{owner}/{name}");
+        repo.MapGet("/issues", ListIssues);
+        repo.MapGet("/issues/{number:int}", (int number) => WithIssue(number, i => Results.Json(IssueJson(i), Json)));
+        repo.MapGet("/issues/{number:int}/comments", (int number) => ListComments(number));
+        repo.MapPost("/issues/{number:int}/comments", CreateComment);
+        repo.MapPatch("/issues/comments/{id:long}", EditComment);
+        repo.MapGet("/issues/{number:int}/labels", (int number) => WithIssue(number, i => Results.Json(i.Labels.Select(LabelJson), Json)));
+        repo.MapPost("/issues/{number:int}/labels", AddLabels);
+        repo.MapDelete("/issues/{number:int}/labels/{label}", RemoveLabel);
+        repo.MapGet("/labels/{label}", GetLabel);
+        repo.MapPost("/labels", CreateLabel);
+        repo.MapGet("/git/ref/{**reference}", GetRef);
+        repo.MapGet("/git/refs/{**reference}", GetRef);
+        repo.MapPost("/git/refs", CreateRef);
+        repo.MapPatch("/git/refs/{**reference}", UpdateRef);
+        repo.MapGet("/git/commits/{sha}", GetCommit);
+        repo.MapPost("/git/blobs", CreateBlob);
+        repo.MapPost("/git/trees", CreateTree);
+        repo.MapPost("/git/commits", CreateCommit);
+        repo.MapGet("/pulls", ListPulls);
+        repo.MapGet("/pulls/{number:int}", (int number) => WithPull(number, p => Results.Json(PullJson(p), Json)));
+        repo.MapPost("/pulls", CreatePull);
+        repo.MapPatch("/pulls/{number:int}", UpdatePull);
+        repo.MapGet("/installation", GetInstallation);
+        app.MapPost("/api/v3/app/installations/{id:long}/access_tokens", CreateInstallationToken);
+    }
+
+    private async Task Middleware(HttpContext context, RequestDelegate next)
+    {
+        var arrived = DateTimeOffset.UtcNow;
+        context.Request.EnableBuffering();
+        var requestBody = await new StreamReader(context.Request.Body).ReadToEndAsync();
+        context.Request.Body.Position = 0;
+        var path = context.Request.Path.Value ?? "";
+        var method = context.Request.Method;
+        var authorization = context.Request.Headers.Authorization.ToString();
+        int status;
+        HeldRequest? hold = null;
+        var original = context.Response.Body;
+        var buffer = new MemoryStream();
+        try
+        {
+            (int Status, Dictionary<string, string> Headers)? fault = null;
+            bool authorized;
+            lock (_lock)
+            {
+                var index = _faults.FindIndex(f => f.Method == method && path.EndsWith(f.PathSuffix, StringComparison.Ordinal));
+                if (index >= 0)
+                {
+                    fault = (_faults[index].Status, _faults[index].Headers);
+                    _faults.RemoveAt(index);
+                }
+                var token = authorization.Split(' ', 2) is [_, var value] ? value : null;
+                authorized = token is not null && (_tokens.Contains(token) || path.Contains("/installation", StringComparison.Ordinal)
+                    || path.Contains("/access_tokens", StringComparison.Ordinal));
+                hold = _holds.FirstOrDefault(h => h.Method == method && path.EndsWith(h.PathSuffix, StringComparison.Ordinal));
+                if (hold is not null)
+                    _holds.Remove(hold);
+            }
+            if (fault is { } refused)
+            {
+                foreach (var (key, value) in refused.Headers)
+                    context.Response.Headers[key] = value;
+                context.Response.StatusCode = refused.Status;
+                await context.Response.WriteAsJsonAsync(new { message = "API rate limit exceeded for installation.", documentation_url = "https://docs.github.com/rest/rate-limit" });
+                status = refused.Status;
+                return;
+            }
+            if (!authorized)
+            {
+                context.Response.StatusCode = 401;
+                await context.Response.WriteAsJsonAsync(new { message = "Bad credentials" });
+                status = 401;
+                return;
+            }
+            context.Response.Body = buffer;
+            await next(context);
+            status = context.Response.StatusCode;
+            if (status != 304)
+            {
+                lock (_lock)
+                    _rateRemaining--;
+            }
+            context.Response.Headers["X-RateLimit-Limit"] = "5000";
+            context.Response.Headers["X-RateLimit-Remaining"] = _rateRemaining.ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers["X-RateLimit-Reset"] = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            if (hold is not null)
+            {
+                hold.Arrive();
+                await hold.Released;
+            }
+            buffer.Position = 0;
+            context.Response.Body = original;
+            await buffer.CopyToAsync(original, context.RequestAborted);
+        }
+        finally
+        {
+            _requests.Add(new RecordedRequest(method, path, context.Request.QueryString.Value ?? "",
+                context.Request.Headers.IfNoneMatch.FirstOrDefault(), authorization.Split(' ')[0], context.Response.StatusCode, requestBody, arrived));
+        }
+    }
+
+    // ---- issues ----
+
+    private IResult ListIssues(HttpContext context, string? labels, string? state, int? page, int? per_page)
+    {
+        List<FakeIssue> matching;
+        lock (_lock)
+        {
+            var wanted = (labels ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            matching = [.. _issues
+                .Where(i => (state ?? "open") == "all" || i.State == (state ?? "open"))
+                .Where(i => wanted.All(w => i.Labels.Contains(w, StringComparer.OrdinalIgnoreCase)))
+                .OrderByDescending(i => i.Number)];
+        }
+        var size = Math.Min(per_page ?? 30, PageSizeLimit);
+        var current = page ?? 1;
+        var last = Math.Max(1, (matching.Count + size - 1) / size);
+        var body = JsonSerializer.Serialize(matching.Skip((current - 1) * size).Take(size).Select(IssueJson), Json);
+        var links = new List<string>();
+        if (current < last)
+        {
+            links.Add($"<{PageUrl(context, current + 1)}>; rel=\"next\"");
+            links.Add($"<{PageUrl(context, last)}>; rel=\"last\"");
+        }
+        if (links.Count > 0)
+            context.Response.Headers.Link = string.Join(", ", links);
+        return Conditional(context, body);
+    }
+
+    private static string PageUrl(HttpContext context, int page)
+    {
+        var query = context.Request.Query.Where(q => q.Key != "page").Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value.ToString())}").Append($"page={page}");
+        return $"{context.Request.Scheme}://{context.Request.Host}{context.Request.Path}?{string.Join('&', query)}";
+    }
+
+    /// <summary>Answers 304 when the client already holds this exact body (its ETag), as GitHub does.</summary>
+    private static IResult Conditional(HttpContext context, string body)
+    {
+        var etag = $"W/\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)))[..32]}\"";
+        context.Response.Headers.ETag = etag;
+        if (context.Request.Headers.IfNoneMatch.Contains(etag))
+            return Results.StatusCode(304);
+        return Results.Text(body, "application/json");
+    }
+
+    private object IssueJson(FakeIssue i) => new
+    {
+        id = i.Number * 10L,
+        number = i.Number,
+        title = i.Title,
+        body = i.Body,
+        state = i.State,
+        html_url = $"https://github.example/{Repository}/issues/{i.Number}",
+        url = $"{Url}api/v3/repos/{Repository}/issues/{i.Number}",
+        user = UserJson(i.Author),
+        author_association = i.AuthorAssociation,
+        labels = i.Labels.Select(LabelJson),
+        pull_request = i.IsPullRequest ? new { url = $"{Url}api/v3/repos/{Repository}/pulls/{i.Number}" } : null,
+        created_at = i.UpdatedAt,
+        updated_at = i.UpdatedAt,
+    };
+
+    private static object UserJson(string login) => new { login, id = Math.Abs(login.GetHashCode()), type = "User" };
+
+    private static object LabelJson(string name) => new { id = Math.Abs(name.GetHashCode()), name, color = "ededed", @default = false };
+
+    private IResult WithIssue(int number, Func<FakeIssue, IResult> action)
+    {
+        lock (_lock)
+        {
+            var issue = _issues.SingleOrDefault(i => i.Number == number);
+            return issue is null ? NotFound() : action(issue);
+        }
+    }
+
+    private IResult ListComments(int number)
+    {
+        lock (_lock)
+            return Results.Json(_comments.Where(c => c.IssueNumber == number).Select(CommentJson), Json);
+    }
+
+    private object CommentJson(FakeComment c) => new
+    {
+        id = c.Id,
+        body = c.Body,
+        user = UserJson(c.Author),
+        html_url = $"https://github.example/{Repository}/issues/{c.IssueNumber}#issuecomment-{c.Id}",
+        author_association = "NONE",
+        created_at = DateTimeOffset.UtcNow,
+    };
+
+    private async Task<IResult> CreateComment(int number, HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        lock (_lock)
+        {
+            if (_issues.All(i => i.Number != number))
+                return NotFound();
+            var comment = new FakeComment { Id = _nextCommentId++, IssueNumber = number, Body = json["body"]!.GetValue<string>(), Author = "orchestrator[bot]" };
+            _comments.Add(comment);
+            return Results.Json(CommentJson(comment), Json, statusCode: 201);
+        }
+    }
+
+    private async Task<IResult> EditComment(long id, HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        lock (_lock)
+        {
+            var comment = _comments.SingleOrDefault(c => c.Id == id);
+            if (comment is null)
+                return NotFound();
+            comment.Body = json["body"]!.GetValue<string>();
+            comment.Edits++;
+            return Results.Json(CommentJson(comment), Json);
+        }
+    }
+
+    private async Task<IResult> AddLabels(int number, HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        var names = (json is JsonArray array ? array : json["labels"]!.AsArray()).Select(n => n!.GetValue<string>());
+        lock (_lock)
+        {
+            var issue = _issues.SingleOrDefault(i => i.Number == number);
+            if (issue is null)
+                return NotFound();
+            foreach (var name in names)
+            {
+                _labels.Add(name);
+                if (!issue.Labels.Contains(name, StringComparer.OrdinalIgnoreCase))
+                    issue.Labels.Add(name);
+            }
+            return Results.Json(issue.Labels.Select(LabelJson), Json);
+        }
+    }
+
+    private IResult RemoveLabel(int number, string label)
+    {
+        lock (_lock)
+        {
+            var issue = _issues.SingleOrDefault(i => i.Number == number);
+            if (issue is null || issue.Labels.RemoveAll(l => string.Equals(l, label, StringComparison.OrdinalIgnoreCase)) == 0)
+                return NotFound("Label does not exist");
+            return Results.Json(issue.Labels.Select(LabelJson), Json);
+        }
+    }
+
+    private IResult GetLabel(string label)
+    {
+        lock (_lock)
+            return _labels.Contains(label) ? Results.Json(LabelJson(label), Json) : NotFound();
+    }
+
+    private async Task<IResult> CreateLabel(HttpRequest request)
+    {
+        var name = (await ReadJson(request))["name"]!.GetValue<string>();
+        lock (_lock)
+            return _labels.Add(name) ? Results.Json(LabelJson(name), Json, statusCode: 201) : Unprocessable("Validation Failed: already_exists");
+    }
+
+    // ---- git data ----
+
+    private async Task<IResult> GetRef(string reference)
+    {
+        var sha = await Git.ResolveAsync("refs/" + reference);
+        return sha is null ? NotFound() : Results.Json(RefJson("refs/" + reference, sha), Json);
+    }
+
+    private object RefJson(string reference, string sha) => new
+    {
+        @ref = reference,
+        node_id = reference,
+        url = $"{Url}api/v3/repos/{Repository}/git/{reference}",
+        @object = new { sha, type = "commit", url = $"{Url}api/v3/repos/{Repository}/git/commits/{sha}" },
+    };
+
+    private async Task<IResult> CreateRef(HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        var reference = json["ref"]!.GetValue<string>();
+        var sha = json["sha"]!.GetValue<string>();
+        if (!reference.StartsWith("refs/", StringComparison.Ordinal) || reference.Count(c => c == '/') < 2)
+            return Unprocessable("Reference name is invalid");
+        if (await Git.ResolveAsync(reference) is not null)
+            return Unprocessable("Reference already exists");
+        if (!await Git.ExistsAsync(sha))
+            return Unprocessable("Object does not exist");
+        await Git.SetRefAsync(reference, sha);
+        return Results.Json(RefJson(reference, sha), Json, statusCode: 201);
+    }
+
+    private async Task<IResult> UpdateRef(string reference, HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        var sha = json["sha"]!.GetValue<string>();
+        var force = json["force"]?.GetValue<bool>() ?? false;
+        var current = await Git.ResolveAsync("refs/" + reference);
+        if (current is null)
+            return Unprocessable("Reference does not exist");
+        if (!await Git.ExistsAsync(sha))
+            return Unprocessable("Object does not exist");
+        if (!force && !await Git.IsAncestorAsync(current, sha))
+            return Unprocessable("Update is not a fast forward");
+        await Git.SetRefAsync("refs/" + reference, sha);
+        return Results.Json(RefJson("refs/" + reference, sha), Json);
+    }
+
+    private async Task<IResult> GetCommit(string sha)
+    {
+        var commit = await Git.ReadCommitAsync(sha);
+        return commit is null ? NotFound() : Results.Json(CommitJson(commit), Json);
+    }
+
+    private object CommitJson(CommitInfo c) => new
+    {
+        sha = c.Sha,
+        node_id = c.Sha,
+        url = $"{Url}api/v3/repos/{Repository}/git/commits/{c.Sha}",
+        message = c.Message,
+        tree = new { sha = c.Tree, url = $"{Url}api/v3/repos/{Repository}/git/trees/{c.Tree}" },
+        parents = c.Parents.Select(p => new { sha = p, url = $"{Url}api/v3/repos/{Repository}/git/commits/{p}" }),
+    };
+
+    private async Task<IResult> CreateBlob(HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        var content = json["content"]!.GetValue<string>();
+        var bytes = json["encoding"]?.GetValue<string>() == "base64" ? Convert.FromBase64String(content) : Encoding.UTF8.GetBytes(content);
+        var sha = await Git.WriteBlobAsync(bytes);
+        return Results.Json(new { sha, url = $"{Url}api/v3/repos/{Repository}/git/blobs/{sha}" }, Json, statusCode: 201);
+    }
+
+    private async Task<IResult> CreateTree(HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        var baseTree = json["base_tree"]?.GetValue<string>();
+        var entries = new List<(string, string, string?, string?)>();
+        foreach (var entry in json["tree"]!.AsArray())
+        {
+            var item = entry!.AsObject();
+            // GitHub deletes a path given "sha": null; a missing sha with no content is malformed.
+            if (!item.ContainsKey("content") && !item.ContainsKey("sha"))
+                return Unprocessable("tree item needs sha or content");
+            entries.Add((item["path"]!.GetValue<string>(), item["mode"]!.GetValue<string>(), item["sha"]?.GetValue<string>(), item["content"]?.GetValue<string>()));
+        }
+        var sha = await Git.WriteTreeAsync(baseTree, entries);
+        return Results.Json(new { sha, url = $"{Url}api/v3/repos/{Repository}/git/trees/{sha}", tree = Array.Empty<object>(), truncated = false }, Json, statusCode: 201);
+    }
+
+    private async Task<IResult> CreateCommit(HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        Signature Person(string key)
+        {
+            var person = json[key] ?? json["author"];
+            return person is null
+                ? new Signature("orchestrator[bot]", "bot@example.invalid", DateTimeOffset.UtcNow)
+                : new Signature(person["name"]!.GetValue<string>(), person["email"]!.GetValue<string>(),
+                    person["date"] is { } date ? DateTimeOffset.Parse(date.GetValue<string>(), CultureInfo.InvariantCulture) : DateTimeOffset.UtcNow);
+        }
+        var parents = json["parents"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
+        var sha = await Git.WriteCommitAsync(json["tree"]!.GetValue<string>(), parents, json["message"]!.GetValue<string>(), Person("author"), Person("committer"));
+        return Results.Json(CommitJson((await Git.ReadCommitAsync(sha))!), Json, statusCode: 201);
+    }
+
+    // ---- pull requests ----
+
+    private IResult ListPulls(string? state, string? head, string? @base)
+    {
+        lock (_lock)
+        {
+            var pulls = _pulls
+                .Where(p => (state ?? "open") == "all" || p.State == (state ?? "open"))
+                .Where(p => head is null || $"{Owner}:{p.Head}" == head)
+                .Where(p => @base is null || p.Base == @base);
+            return Results.Json(pulls.Select(PullJson), Json);
+        }
+    }
+
+    private object PullJson(FakePullRequest p) => new
+    {
+        id = p.Number * 10L,
+        number = p.Number,
+        title = p.Title,
+        body = p.Body,
+        state = p.State,
+        draft = p.Draft,
+        html_url = $"https://github.example/{Repository}/pull/{p.Number}",
+        url = $"{Url}api/v3/repos/{Repository}/pulls/{p.Number}",
+        head = new { @ref = p.Head, label = $"{Owner}:{p.Head}", sha = "" },
+        @base = new { @ref = p.Base, label = $"{Owner}:{p.Base}", sha = "" },
+        user = UserJson("orchestrator[bot]"),
+    };
+
+    private IResult WithPull(int number, Func<FakePullRequest, IResult> action)
+    {
+        lock (_lock)
+        {
+            var pull = _pulls.SingleOrDefault(p => p.Number == number);
+            return pull is null ? NotFound() : action(pull);
+        }
+    }
+
+    private async Task<IResult> CreatePull(HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        var head = json["head"]!.GetValue<string>();
+        var branch = head.Contains(':') ? head[(head.IndexOf(':') + 1)..] : head;
+        if (await Git.ResolveAsync("refs/heads/" + branch) is null)
+            return Unprocessable("Validation Failed: head invalid");
+        lock (_lock)
+        {
+            if (_pulls.Any(p => p.State == "open" && p.Head == branch))
+                return Unprocessable($"A pull request already exists for {Owner}:{branch}.");
+            var pull = new FakePullRequest
+            {
+                Number = _nextNumber++,
+                Title = json["title"]!.GetValue<string>(),
+                Body = json["body"]?.GetValue<string>() ?? "",
+                Head = branch,
+                Base = json["base"]!.GetValue<string>(),
+                Draft = json["draft"]?.GetValue<bool>() ?? false,
+            };
+            _pulls.Add(pull);
+            return Results.Json(PullJson(pull), Json, statusCode: 201);
+        }
+    }
+
+    private async Task<IResult> UpdatePull(int number, HttpRequest request)
+    {
+        var json = await ReadJson(request);
+        lock (_lock)
+        {
+            var pull = _pulls.SingleOrDefault(p => p.Number == number);
+            if (pull is null)
+                return NotFound();
+            if (json["title"] is { } title)
+                pull.Title = title.GetValue<string>();
+            if (json["body"] is { } body)
+                pull.Body = body.GetValue<string>();
+            if (json["state"] is { } state)
+                pull.State = state.GetValue<string>();
+            pull.Edits++;
+            return Results.Json(PullJson(pull), Json);
+        }
+    }
+
+    // ---- GitHub App ----
+
+    private IResult GetInstallation(HttpRequest request)
+    {
+        var app = VerifyAppJwt(request);
+        return app is null ? Results.Json(new { message = "A JSON web token could not be decoded" }, statusCode: 401)
+            : Results.Json(new { id = app.Value.InstallationId, app_id = app.Value.AppId, account = UserJson(Owner) }, Json);
+    }
+
+    private IResult CreateInstallationToken(long id, HttpRequest request)
+    {
+        var app = VerifyAppJwt(request);
+        if (app is null)
+            return Results.Json(new { message = "A JSON web token could not be decoded" }, statusCode: 401);
+        if (app.Value.InstallationId != id)
+            return NotFound();
+        var token = "ghs_" + Guid.NewGuid().ToString("N");
+        lock (_lock)
+        {
+            _tokens.Add(token);
+            InstallationTokensIssued++;
+        }
+        return Results.Json(new { token, expires_at = DateTimeOffset.UtcNow.AddHours(1) }, Json, statusCode: 201);
+    }
+
+    private (long AppId, long InstallationId)? VerifyAppJwt(HttpRequest request)
+    {
+        var (appId, key, installationId) = _app_ ?? default;
+        if (key is null || request.Headers.Authorization.ToString().Split(' ') is not ["Bearer", var jwt] || jwt.Split('.') is not [var h, var p, var s])
+            return null;
+        static byte[] Decode(string part) => Convert.FromBase64String(part.Replace('-', '+').Replace('_', '/').PadRight(part.Length + (4 - part.Length % 4) % 4, '='));
+        if (!key.VerifyData(Encoding.ASCII.GetBytes($"{h}.{p}"), Decode(s), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+            return null;
+        var claims = JsonNode.Parse(Decode(p))!;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (claims["iss"]!.ToString() != appId.ToString(CultureInfo.InvariantCulture) || claims["exp"]!.GetValue<long>() < now
+            || claims["exp"]!.GetValue<long>() - claims["iat"]!.GetValue<long>() > 600)
+            return null;
+        return (appId, installationId);
+    }
+
+    // ---- helpers ----
+
+    private static async Task<JsonNode> ReadJson(HttpRequest request) => (await JsonNode.ParseAsync(request.Body))!;
+
+    private static IResult NotFound(string message = "Not Found") =>
+        Results.Json(new { message, documentation_url = "https://docs.github.com/rest" }, statusCode: 404);
+
+    private static IResult Unprocessable(string message) =>
+        Results.Json(new { message, documentation_url = "https://docs.github.com/rest" }, statusCode: 422);
+
+    /// <summary>Signs a webhook body the way GitHub does: "sha256=" + hex HMAC-SHA256 with the shared secret.</summary>
+    public static string Sign(string secret, byte[] body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+            foreach (var hold in _allHolds)
+                hold.Release();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

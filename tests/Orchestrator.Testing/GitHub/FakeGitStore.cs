@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Orchestrator.Testing.GitHub;
+
+/// <summary>
+/// The fake GitHub's git database: a real bare repository driven with git plumbing, so blobs, trees, commits and refs
+/// have real, content-addressed SHAs and the result can be cloned and inspected with git.
+/// </summary>
+public sealed class FakeGitStore(string gitDirectory)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public string GitDirectory { get; } = gitDirectory;
+
+    public async Task<string?> ResolveAsync(string reference) =>
+        (await TryGitAsync(null, null, "rev-parse", "--verify", "--quiet", reference + "^{commit}"))?.Trim();
+
+    public async Task<bool> ExistsAsync(string sha) => await TryGitAsync(null, null, "cat-file", "-e", sha) is not null;
+
+    public Task<string> WriteBlobAsync(byte[] content) => Locked(async () => (await GitAsync(null, content, "hash-object", "-w", "--stdin")).Trim());
+
+    /// <summary>A tree from <paramref name="baseTree"/> with entries set or (sha null, no content) removed.</summary>
+    public Task<string> WriteTreeAsync(string? baseTree, IReadOnlyList<(string Path, string Mode, string? Sha, string? Content)> entries) => Locked(async () =>
+    {
+        var index = Path.Combine(Path.GetTempPath(), "fake-github-index-" + Guid.NewGuid().ToString("N"));
+        var env = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = index };
+        try
+        {
+            if (baseTree is not null)
+                await GitAsync(env, null, "read-tree", baseTree);
+            else
+                await GitAsync(env, null, "read-tree", "--empty");
+            foreach (var (path, mode, sha, content) in entries)
+            {
+                var blob = content is not null ? (await GitAsync(null, Encoding.UTF8.GetBytes(content), "hash-object", "-w", "--stdin")).Trim() : sha;
+                if (blob is null)
+                    await GitAsync(env, null, "update-index", "--force-remove", "--", path);
+                else
+                    await GitAsync(env, null, "update-index", "--add", "--cacheinfo", $"{mode},{blob},{path}");
+            }
+            return (await GitAsync(env, null, "write-tree")).Trim();
+        }
+        finally
+        {
+            File.Delete(index);
+        }
+    });
+
+    public Task<string> WriteCommitAsync(string tree, IReadOnlyList<string> parents, string message, Signature author, Signature committer) => Locked(async () =>
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["GIT_AUTHOR_NAME"] = author.Name,
+            ["GIT_AUTHOR_EMAIL"] = author.Email,
+            ["GIT_AUTHOR_DATE"] = author.Date.ToString("O"),
+            ["GIT_COMMITTER_NAME"] = committer.Name,
+            ["GIT_COMMITTER_EMAIL"] = committer.Email,
+            ["GIT_COMMITTER_DATE"] = committer.Date.ToString("O"),
+        };
+        var args = new List<string> { "commit-tree", tree };
+        foreach (var parent in parents)
+            args.AddRange(["-p", parent]);
+        return (await GitAsync(env, Encoding.UTF8.GetBytes(message), [.. args])).Trim();
+    });
+
+    public async Task<CommitInfo?> ReadCommitAsync(string sha)
+    {
+        var text = await TryGitAsync(null, null, "cat-file", "commit", sha);
+        if (text is null)
+            return null;
+        var header = text[..text.IndexOf("\n\n", StringComparison.Ordinal)].Split('\n');
+        var message = text[(text.IndexOf("\n\n", StringComparison.Ordinal) + 2)..];
+        return new CommitInfo(
+            sha,
+            header.First(l => l.StartsWith("tree ", StringComparison.Ordinal))[5..],
+            [.. header.Where(l => l.StartsWith("parent ", StringComparison.Ordinal)).Select(l => l[7..])],
+            message);
+    }
+
+    public Task<string> SetRefAsync(string reference, string sha) => Locked(() => GitAsync(null, null, "update-ref", reference, sha));
+
+    public async Task<bool> IsAncestorAsync(string ancestor, string descendant) =>
+        await TryGitAsync(null, null, "merge-base", "--is-ancestor", ancestor, descendant) is not null;
+
+    /// <summary>Every commit reachable from any ref or none (dangling ones included): what "a second commit" would be.</summary>
+    public async Task<IReadOnlyList<string>> AllCommitsAsync()
+    {
+        var output = await GitAsync(null, null, "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)");
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("commit ", StringComparison.Ordinal)).Select(l => l[7..])];
+    }
+
+    public Task<string> ShowAsync(string revisionAndPath) => GitAsync(null, null, "show", revisionAndPath);
+
+    private async Task<T> Locked<T>(Func<Task<T>> action)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            return await action();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<string> GitAsync(IReadOnlyDictionary<string, string>? env, byte[]? input, params string[] args) =>
+        await TryGitAsync(env, input, args) ?? throw new InvalidOperationException($"git {string.Join(' ', args)} failed");
+
+    private async Task<string?> TryGitAsync(IReadOnlyDictionary<string, string>? env, byte[]? input, params string[] args)
+    {
+        var start = new ProcessStartInfo("git")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add("--git-dir=" + GitDirectory);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        foreach (var (key, value) in env ?? new Dictionary<string, string>())
+            start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        if (input is not null)
+            await process.StandardInput.BaseStream.WriteAsync(input);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await error;
+        return process.ExitCode == 0 ? await output : null;
+    }
+}
+
+public sealed record Signature(string Name, string Email, DateTimeOffset Date);
+
+public sealed record CommitInfo(string Sha, string Tree, IReadOnlyList<string> Parents, string Message);

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Text;
+namespace Orchestrator.Testing;
+
+/// <summary>
+/// A service's real host as a process of its own, so a test can kill it the hard way (SIGKILL: no shutdown code runs).
+/// It starts from an empty content root: its settings are the test's, not the default appsettings.json.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServiceProcess(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>The service, or the replica id when one was given.</summary>
+    public string Name { get; }
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public static ServiceProcess Start(string service, IEnumerable<(string Key, string? Value)> settings, string? replicaId = null)
+    {
+        var start = new ProcessStartInfo("dotnet", [TestPaths.ServiceHostDll(service), "--contentRoot", TestPaths.NewTempDirectory("content-root")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        if (replicaId is not null)
+            start.Environment["REPLICA_ID"] = replicaId;
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+        foreach (var (key, value) in settings)
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        return new ServiceProcess(replicaId ?? service, Process.Start(start)!);
+    }
+
+    /// <summary>Waits until the host says its bus has started: connected, with its queues bound.</summary>
+    public Task WaitUntilStartedAsync(TimeSpan timeout) =>
+        Eventually.Until(() => Task.FromResult(Output), o => o.Contains("Bus started", StringComparison.Ordinal)
+            || _process.HasExited, timeout, $"{Name} to start").ContinueWith(t =>
+            {
+                if (_process.HasExited)
+                    throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}):\n{Output}");
+                return t;
+            }, TaskScheduler.Default).Unwrap();
+
+    /// <summary>SIGKILL: the process vanishes without a word, as a crashed or OOM-killed one does.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            // SIGTERM: a graceful stop.
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                await term.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
+    }
+}
