@@ -59,6 +59,8 @@ public static class WebhookEndpoint
         if (string.IsNullOrEmpty(eventName) || string.IsNullOrEmpty(delivery) || delivery.Length > 64)
             return Results.Problem("X-GitHub-Event and X-GitHub-Delivery are required", statusCode: 400);
 
+        if (await db.WebhookDeliveries.AnyAsync(d => d.Id == delivery, cancellationToken))
+            return Duplicate(logger, delivery);
         db.WebhookDeliveries.Add(new WebhookDelivery { Id = delivery, Event = eventName, ReceivedAt = clock.GetUtcNow().UtcDateTime });
         try
         {
@@ -66,8 +68,8 @@ public static class WebhookEndpoint
         }
         catch (DbUpdateException)
         {
-            logger.LogInformation("Webhook delivery {Delivery} was already handled", delivery);
-            return Results.Ok(new { delivery, handled = "duplicate" });
+            // The same delivery, twice at once.
+            return Duplicate(logger, delivery);
         }
 
         JsonElement payload;
@@ -102,6 +104,12 @@ public static class WebhookEndpoint
             await db.WebhookDeliveries.Where(d => d.Id == delivery).ExecuteDeleteAsync(CancellationToken.None);
             throw;
         }
+    }
+
+    private static IResult Duplicate(ILogger logger, string delivery)
+    {
+        logger.LogInformation("Webhook delivery {Delivery} was already handled", delivery);
+        return Results.Ok(new { delivery, handled = "duplicate" });
     }
 
     public static bool SignatureMatches(string secret, byte[] body, string header)

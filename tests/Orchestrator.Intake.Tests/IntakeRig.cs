@@ -1,0 +1,120 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Orchestrator.Intake.Api;
+using Orchestrator.Testing;
+using Orchestrator.Testing.GitHub;
+
+namespace Orchestrator.Intake.Tests;
+
+/// <summary>Intake as its Program.cs starts it, on a virtual host of the real broker, reading the fake GitHub through Octokit.</summary>
+public sealed class IntakeRig : IAsyncDisposable
+{
+    public const string Repository = "acme/widgets";
+    public const string Label = "orchestrator:work-item";
+    public const string WebhookSecret = "webhook-secret-for-tests";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private IntakeRig(string directory, FakeGitHub gitHub, VirtualHost broker, MessageRecorder recorder, string token)
+    {
+        Directory = directory;
+        GitHub = gitHub;
+        Broker = broker;
+        Recorder = recorder;
+        Token = token;
+    }
+
+    public string Directory { get; }
+    public FakeGitHub GitHub { get; }
+    public VirtualHost Broker { get; }
+    public MessageRecorder Recorder { get; }
+    public string Token { get; }
+    public ServiceHost Intake { get; private set; } = null!;
+
+    /// <param name="pollInterval">"0" leaves polling to the test (<see cref="PollAsync"/>).</param>
+    public static async Task<IntakeRig> StartAsync(string pollInterval = "0", Action<FakeGitHub>? arrange = null)
+    {
+        var directory = TestPaths.NewTempDirectory("intake");
+        var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string> { ["README.md"] = "#\n" });
+        var token = "ghp_test" + Guid.NewGuid().ToString("N");
+        var gitHub = await FakeGitHub.StartAsync(Repository, bare, token);
+        arrange?.Invoke(gitHub);
+        var broker = await RabbitMqBroker.CreateVirtualHostAsync();
+        var recorder = await MessageRecorder.StartAsync(broker.Url);
+        var rig = new IntakeRig(directory, gitHub, broker, recorder, token);
+        rig.Intake = await ServiceHost.StartAsync(IntakeTelemetry.Service, b => b.AddIntake(), new Dictionary<string, string?>
+        {
+            ["RABBITMQ_URL"] = broker.Url.ToString(),
+            ["DATABASE_PATH"] = Path.Combine(directory, "intake.db"),
+            ["GITHUB_API_URL"] = gitHub.Url.ToString(),
+            ["GITHUB_TOKEN"] = token,
+            ["REPO_OWNER"] = "acme",
+            ["REPO_NAME"] = "widgets",
+            ["GITHUB_WEBHOOK_SECRET"] = WebhookSecret,
+            ["GITHUB_POLL_INTERVAL"] = pollInterval,
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft"] = "Warning",
+        }, app => app.MapIntake(), TestContext.Current.CancellationToken);
+        return rig;
+    }
+
+    public Task<GitHub.PollResult> PollAsync() =>
+        Intake.Services.GetService(typeof(GitHub.IssuePoller)) is GitHub.IssuePoller poller
+            ? poller.PollAsync(TestContext.Current.CancellationToken)
+            : throw new InvalidOperationException("no poller");
+
+    public async Task<WorkItemPage> ListAsync(string query = "") =>
+        (await Intake.Http.GetFromJsonAsync<WorkItemPage>($"/api/work-items{query}", Json, TestContext.Current.CancellationToken))!;
+
+    /// <summary>Delivers a webhook as GitHub does: JSON body, event and delivery headers, the HMAC signature.</summary>
+    public Task<HttpResponseMessage> DeliverAsync(string eventName, object payload, string? delivery = null, string? signature = null)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(payload);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/github") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("X-GitHub-Event", eventName);
+        request.Headers.Add("X-GitHub-Delivery", delivery ?? Guid.NewGuid().ToString());
+        request.Headers.Add("X-Hub-Signature-256", signature ?? FakeGitHub.Sign(WebhookSecret, body));
+        return Intake.Http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    public static object IssuePayload(FakeIssue issue) => new
+    {
+        number = issue.Number,
+        title = issue.Title,
+        body = issue.Body,
+        html_url = $"https://github.example/{Repository}/issues/{issue.Number}",
+        author_association = issue.AuthorAssociation,
+        user = new { login = issue.Author },
+        labels = issue.Labels.Select(l => new { name = l }),
+    };
+
+    public static object Labeled(FakeIssue issue, string label = Label) => new
+    {
+        action = "labeled",
+        label = new { name = label },
+        issue = IssuePayload(issue),
+        repository = new { full_name = Repository },
+        sender = new { login = "octocat" },
+    };
+
+    public static object Commented(FakeIssue issue, string body, string association = "COLLABORATOR") => new
+    {
+        action = "created",
+        issue = IssuePayload(issue),
+        comment = new { body, author_association = association, user = new { login = "maintainer" } },
+        repository = new { full_name = Repository },
+    };
+
+    public static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Intake.DisposeAsync();
+        await Recorder.DisposeAsync();
+        await Broker.DisposeAsync();
+        await GitHub.DisposeAsync();
+    }
+}
