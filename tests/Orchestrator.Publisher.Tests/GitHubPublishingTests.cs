@@ -178,5 +178,23 @@ public sealed class GitHubPublishingTests
         Assert.Single(rig.GitHub.Requests, r => r.Method == "POST" && r.Path.EndsWith($"/issues/{issue}/comments", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_deleted_file_is_gone_from_the_published_commit()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Replace the README").Number;
+        await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
+        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting, new ChangedFile("README.md", FileChange.Deleted, null)));
+        await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == id, PublisherRig.Timeout);
+
+        var head = await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}");
+        Assert.Equal("Hello!\n", await rig.GitHub.Git.ShowAsync($"{head}:GREETING.md"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => rig.GitHub.Git.ShowAsync($"{head}:README.md"));
+        Assert.Equal("on: push\n", await rig.GitHub.Git.ShowAsync($"{head}:.github/workflows/ci.yml"));
+    }
+
     private static string StatusMarker(Guid id) => $"<!-- orchestrator:work-item:{id:D} -->";
 }

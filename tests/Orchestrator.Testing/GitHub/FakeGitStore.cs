@@ -34,8 +34,9 @@ public sealed class FakeGitStore(string gitDirectory)
             foreach (var (path, mode, sha, content) in entries)
             {
                 var blob = content is not null ? (await GitAsync(null, Encoding.UTF8.GetBytes(content), "hash-object", "-w", "--stdin")).Trim() : sha;
+                // Mode 0 removes the entry (--force-remove would need a work tree, and this repository is bare).
                 if (blob is null)
-                    await GitAsync(env, null, "update-index", "--force-remove", "--", path);
+                    await GitAsync(env, Encoding.UTF8.GetBytes($"0 {new string('0', 40)}\t{path}\n"), "update-index", "--index-info");
                 else
                     await GitAsync(env, null, "update-index", "--add", "--cacheinfo", $"{mode},{blob},{path}");
             }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Octokit;
@@ -34,14 +35,17 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
             }
         }, cancellationToken);
 
-        var tree = new NewTree { BaseTree = baseCommit.Tree.Sha };
-        foreach (var file in draft.Files)
+        // Octokit's NewTreeItem cannot say "sha": null, which is how the API deletes a path: the tree is sent as our own JSON.
+        var tree = JsonSerializer.Serialize(new
         {
-            tree.Tree.Add(file.Change == FileChange.Deleted
-                ? new NewTreeItem { Path = file.Path, Mode = "100644", Type = TreeType.Blob, Sha = null }
-                : new NewTreeItem { Path = file.Path, Mode = "100644", Type = TreeType.Blob, Content = file.Content });
-        }
-        var newTree = await Call(() => GitHub.Git.Tree.Create(owner, name, tree), cancellationToken);
+            base_tree = baseCommit.Tree.Sha,
+            tree = draft.Files.Select(f => f.Change == FileChange.Deleted
+                ? (object)new { path = f.Path, mode = "100644", type = "blob", sha = (string?)null }
+                : new { path = f.Path, mode = "100644", type = "blob", content = f.Content }),
+        });
+        var newTree = await Call(async () => (await GitHub.Connection.Post<TreeResponse>(
+            new Uri($"repos/{owner}/{name}/git/trees", UriKind.Relative), tree, "application/vnd.github+json", "application/json",
+            (IDictionary<string, string>?)null, cancellationToken)).Body, cancellationToken);
         var author = new Committer(options.Value.CommitAuthorName, options.Value.CommitAuthorEmail, draft.CommitDate);
         var commit = await Call(() => GitHub.Git.Commit.Create(owner, name,
             new NewCommit(draft.CommitMessage, newTree.Sha, baseCommit.Sha) { Author = author, Committer = author }), cancellationToken);
