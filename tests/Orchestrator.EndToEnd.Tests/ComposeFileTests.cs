@@ -60,6 +60,8 @@ public sealed partial class ComposeFileTests
         var environment = ServiceLines(output, "environment");
         Assert.Equal(["planner"], environment.Where(s => s.Value.Any(l => l.StartsWith("OPENAI_API_KEY:"))).Select(s => s.Key));
         Assert.DoesNotContain("planner", environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_TOKEN:"))).Select(s => s.Key));
+        Assert.Equal(["intake"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_WEBHOOK_SECRET:"))).Select(s => s.Key));
+        Assert.Equal(["intake", "publisher"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_APP_PRIVATE_KEY:"))).Select(s => s.Key).Order());
     }
 
     private static Dictionary<string, List<string>> ServiceVolumes(string config) => ServiceLines(config, "volumes");
