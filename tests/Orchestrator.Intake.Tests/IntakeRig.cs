@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Intake.Api;
 using Orchestrator.Testing;
 using Orchestrator.Testing.GitHub;
@@ -61,9 +61,7 @@ public sealed class IntakeRig : IAsyncDisposable
     }
 
     public Task<GitHub.PollResult> PollAsync() =>
-        Intake.Services.GetService(typeof(GitHub.IssuePoller)) is GitHub.IssuePoller poller
-            ? poller.PollAsync(TestContext.Current.CancellationToken)
-            : throw new InvalidOperationException("no poller");
+        Intake.Services.GetRequiredService<GitHub.IssuePoller>().PollAsync(TestContext.Current.CancellationToken);
 
     public async Task<WorkItemPage> ListAsync(string query = "") =>
         (await Intake.Http.GetFromJsonAsync<WorkItemPage>($"/api/work-items{query}", Json, TestContext.Current.CancellationToken))!;
@@ -107,8 +105,6 @@ public sealed class IntakeRig : IAsyncDisposable
         comment = new { body, author_association = association, user = new { login = "maintainer" } },
         repository = new { full_name = Repository },
     };
-
-    public static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
 
     public async ValueTask DisposeAsync()
     {

@@ -74,9 +74,8 @@ public sealed class PublisherRig : IAsyncDisposable
         new(id, Repository, issue, "main", BaseCommit, $"orchestrator/issue-{issue}", files, "Add a greeting", "Add a greeting",
             "Adds GREETING.md.", new RunUsage(3, 2, 1200, 340, 0.0123m, TimeSpan.FromSeconds(42)));
 
-    public Task<FakeComment> SingleCommentAsync(int issue, Func<string, bool> shows, string what) =>
-        Eventually.Until(() => Task.FromResult(GitHub.CommentsOn(issue)), c => c.Count == 1 && shows(c[0].Body), Timeout, what)
-            .ContinueWith(t => t.Result[0], TaskScheduler.Default);
+    public async Task<FakeComment> SingleCommentAsync(int issue, Func<string, bool> shows, string what) =>
+        (await Eventually.Until(() => Task.FromResult(GitHub.CommentsOn(issue)), c => c.Count == 1 && shows(c[0].Body), Timeout, what))[0];
 
     public async ValueTask DisposeAsync()
     {

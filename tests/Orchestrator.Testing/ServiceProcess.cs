@@ -46,14 +46,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the host says its bus has started: connected, with its queues bound.</summary>
-    public Task WaitUntilStartedAsync(TimeSpan timeout) =>
-        Eventually.Until(() => Task.FromResult(Output), o => o.Contains("Bus started", StringComparison.Ordinal)
-            || _process.HasExited, timeout, $"{Name} to start").ContinueWith(t =>
-            {
-                if (_process.HasExited)
-                    throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}):\n{Output}");
-                return t;
-            }, TaskScheduler.Default).Unwrap();
+    public async Task WaitUntilStartedAsync(TimeSpan timeout)
+    {
+        await Eventually.Until(() => Task.FromResult(Output), o => o.Contains("Bus started", StringComparison.Ordinal) || _process.HasExited,
+            timeout, $"{Name} to start");
+        if (_process.HasExited)
+            throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}):\n{Output}");
+    }
 
     /// <summary>SIGKILL: the process vanishes without a word, as a crashed or OOM-killed one does.</summary>
     public void Kill() => _process.Kill(entireProcessTree: false);

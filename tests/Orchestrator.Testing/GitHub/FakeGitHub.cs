@@ -37,7 +37,7 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     private int _nextNumber = 1;
     private long _nextCommentId = 1000;
     private int _rateRemaining = 5000;
-    private (long AppId, RSA PublicKey, long InstallationId)? _app_;
+    private (long AppId, RSA Key, long InstallationId)? _gitHubApp;
 
     private FakeGitHub(WebApplication app, string owner, string name, FakeGitStore git)
     {
@@ -90,12 +90,6 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         }
     }
 
-    public FakeIssue Issue(int number)
-    {
-        lock (_lock)
-            return _issues.Single(i => i.Number == number);
-    }
-
     public IReadOnlyList<string> LabelsOf(int number)
     {
         lock (_lock)
@@ -117,17 +111,11 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         }
     }
 
-    public void AddToken(string token)
-    {
-        lock (_lock)
-            _tokens.Add(token);
-    }
-
     /// <summary>Serve GitHub App authentication: JWTs signed by <paramref name="key"/>'s private half buy installation tokens.</summary>
     public void EnableApp(long appId, RSA key, long installationId)
     {
         lock (_lock)
-            _app_ = (appId, key, installationId);
+            _gitHubApp = (appId, key, installationId);
     }
 
     public int InstallationTokensIssued { get; private set; }
@@ -633,7 +621,7 @@ public sealed partial class FakeGitHub : IAsyncDisposable
 
     private (long AppId, long InstallationId)? VerifyAppJwt(HttpRequest request)
     {
-        var (appId, key, installationId) = _app_ ?? default;
+        var (appId, key, installationId) = _gitHubApp ?? default;
         if (key is null || request.Headers.Authorization.ToString().Split(' ') is not ["Bearer", var jwt] || jwt.Split('.') is not [var h, var p, var s])
             return null;
         static byte[] Decode(string part) => Convert.FromBase64String(part.Replace('-', '+').Replace('_', '/').PadRight(part.Length + (4 - part.Length % 4) % 4, '='));

@@ -14,7 +14,6 @@ public sealed class WorkItemAcceptedConsumer(StatusBoard board) : IConsumer<Work
         {
             p.Repository = context.Message.Repository;
             p.IssueNumber = context.Message.IssueNumber;
-            p.Title = context.Message.Title;
         }, context.CancellationToken);
 }
 

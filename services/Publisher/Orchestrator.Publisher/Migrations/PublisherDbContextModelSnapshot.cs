@@ -87,9 +87,6 @@ namespace Orchestrator.Publisher.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Title")
-                        .HasColumnType("TEXT");
-
                     b.Property<int>("ToolCalls")
                         .HasColumnType("INTEGER");
 

@@ -20,7 +20,6 @@ public sealed class Publication
     public Guid CorrelationId { get; set; }
     public string? Repository { get; set; }
     public int? IssueNumber { get; set; }
-    public string? Title { get; set; }
     public PublicationStage Stage { get; set; }
     public string? PlanSummary { get; set; }
 

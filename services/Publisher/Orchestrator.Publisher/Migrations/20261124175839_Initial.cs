@@ -18,7 +18,6 @@ namespace Orchestrator.Publisher.Migrations
                     CorrelationId = table.Column<Guid>(type: "TEXT", nullable: false),
                     Repository = table.Column<string>(type: "TEXT", nullable: true),
                     IssueNumber = table.Column<int>(type: "INTEGER", nullable: true),
-                    Title = table.Column<string>(type: "TEXT", nullable: true),
                     Stage = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     PlanSummary = table.Column<string>(type: "TEXT", nullable: true),
                     PlanSteps = table.Column<string>(type: "TEXT", nullable: true),

@@ -11,7 +11,7 @@ using Orchestrator.Publisher.Publications;
 namespace Orchestrator.Publisher.Migrations
 {
     [DbContext(typeof(PublisherDbContext))]
-    [Migration("20261124173849_Initial")]
+    [Migration("20261124175839_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -88,9 +88,6 @@ namespace Orchestrator.Publisher.Migrations
                     b.Property<string>("Stage")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Title")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("ToolCalls")
