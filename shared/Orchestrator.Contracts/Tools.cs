@@ -7,16 +7,19 @@ public record OpenWorkspace(Guid CorrelationId, string CloneUrl, string BaseBran
 /// A workspace is ready. Every later request for the session goes to <paramref name="ReplicaAddress"/>, the queue of the
 /// replica that holds it. <paramref name="WorkspaceRoot"/> is the workspace's path as the tools see it.
 /// </summary>
+/// <param name="Unavailable">Why each of the workspace's servers that could not start did not; their tools are missing.</param>
 public record WorkspaceOpened(
     Guid CorrelationId,
     Guid SessionId,
     Uri ReplicaAddress,
     string WorkspaceRoot,
     string BaseCommit,
-    IReadOnlyList<ToolDescriptor> Tools);
+    IReadOnlyList<ToolDescriptor> Tools,
+    IReadOnlyList<string>? Unavailable = null);
 
 /// <summary>A tool as its MCP server describes it. <paramref name="InputSchema"/> is a JSON schema.</summary>
-public record ToolDescriptor(string Server, string Name, string Description, string InputSchema);
+/// <param name="ReadOnly">The server declares that the tool changes nothing (MCP's readOnlyHint annotation).</param>
+public record ToolDescriptor(string Server, string Name, string Description, string InputSchema, bool ReadOnly = false);
 
 /// <summary>List the tools of the shared servers, and of the session's servers when <paramref name="SessionId"/> is set.</summary>
 public record ListTools(Guid CorrelationId, Guid? SessionId);

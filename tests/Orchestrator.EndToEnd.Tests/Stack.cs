@@ -2,6 +2,7 @@ using Orchestrator.Intake;
 using Orchestrator.Planner;
 using Orchestrator.Publisher;
 using Orchestrator.Testing;
+using Orchestrator.Testing.Llm;
 using Orchestrator.ToolGateway;
 
 namespace Orchestrator.EndToEnd.Tests;
@@ -9,23 +10,27 @@ namespace Orchestrator.EndToEnd.Tests;
 /// <summary>
 /// The four services, each started as its Program.cs starts it (own configuration, own DI container, own bus
 /// connection), on a virtual host of the real broker, with a real git repository to clone and the real filesystem MCP
-/// server from npm behind ToolGateway.
+/// server from npm behind ToolGateway, and the scripted LLM the Planner talks to.
 /// </summary>
 public sealed class Stack : IAsyncDisposable
 {
     public const string Repository = "acme/widgets";
 
-    private Stack(string directory, VirtualHost broker, MessageRecorder recorder, ServiceHost[] services)
+    private Stack(string directory, VirtualHost broker, MessageRecorder recorder, ScriptedLlm llm, ServiceHost[] services)
     {
         Directory = directory;
         Broker = broker;
         Recorder = recorder;
+        Llm = llm;
         (Intake, Planner, ToolGateway, Publisher) = (services[0], services[1], services[2], services[3]);
     }
 
     public string Directory { get; }
     public VirtualHost Broker { get; }
     public MessageRecorder Recorder { get; }
+
+    /// <summary>The Planner's LLM: each test scripts the conversations it expects.</summary>
+    public ScriptedLlm Llm { get; }
     public ServiceHost Intake { get; }
     public ServiceHost Planner { get; }
     public ServiceHost ToolGateway { get; }
@@ -43,6 +48,7 @@ public sealed class Stack : IAsyncDisposable
         });
         var broker = await RabbitMqBroker.CreateVirtualHostAsync();
         var recorder = await MessageRecorder.StartAsync(broker.Url);
+        var llm = await ScriptedLlm.StartAsync();
 
         Dictionary<string, string?> Settings(string service, params (string Key, string? Value)[] more)
         {
@@ -62,7 +68,8 @@ public sealed class Stack : IAsyncDisposable
         [
             await ServiceHost.StartAsync(IntakeTelemetry.Service, b => b.AddIntake(),
                 Settings("intake", ("GIT_CLONE_BASE_URL", Path.Combine(directory, "repos"))), app => app.MapIntake(), ct),
-            await ServiceHost.StartAsync(PlannerTelemetry.Service, b => b.AddPlanner(), Settings("planner"), cancellationToken: ct),
+            await ServiceHost.StartAsync(PlannerTelemetry.Service, b => b.AddPlanner(), Settings("planner", [.. llm.Settings]),
+                app => app.MapPlanner(), ct),
             await ServiceHost.StartAsync(ToolGatewayTelemetry.Service, b => b.AddToolGateway(), Settings("toolgateway",
                 ("WORKSPACES_PATH", Path.Combine(directory, "workspaces")),
                 ("MCP_LAUNCHER", "Process"),
@@ -73,13 +80,14 @@ public sealed class Stack : IAsyncDisposable
                 ("MCP_SERVERS:0:Args:1", "{workspace}")), cancellationToken: ct),
             await ServiceHost.StartAsync(PublisherTelemetry.Service, b => b.AddPublisher(), Settings("publisher", ("PUBLISH_DRY_RUN", "true")), cancellationToken: ct),
         ];
-        return new Stack(directory, broker, recorder, services);
+        return new Stack(directory, broker, recorder, llm, services);
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var service in Services.Reverse())
             await service.DisposeAsync();
+        await Llm.DisposeAsync();
         await Recorder.DisposeAsync();
         await Broker.DisposeAsync();
         System.IO.Directory.Delete(Directory, recursive: true);

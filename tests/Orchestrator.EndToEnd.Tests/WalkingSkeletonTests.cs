@@ -6,6 +6,7 @@ using Orchestrator.Contracts;
 using Orchestrator.Intake.Api;
 using Orchestrator.Intake.Ledger;
 using Orchestrator.Testing;
+using Orchestrator.Testing.Llm;
 
 namespace Orchestrator.EndToEnd.Tests;
 
@@ -18,6 +19,11 @@ public sealed class WalkingSkeletonTests
     public async Task A_work_item_submitted_to_Intake_reaches_Publisher_and_comes_back_as_status_in_the_ledger()
     {
         await using var stack = await Stack.StartAsync();
+        stack.Llm.Script("Add a greeting")
+            .Reply("""{"summary": "Add GREETING.md saying hello.", "steps": ["Write GREETING.md"]}""")
+            .CallTool("filesystem_write_file", r => new { path = $"{Root(r)}/GREETING.md", content = "Hello!\n" })
+            .Reply("Added GREETING.md.")
+            .Reply("""{"approved": true, "problems": [], "commitMessage": "Add a greeting", "pullRequestTitle": "Add a greeting", "pullRequestBody": "Says hello."}""");
 
         var response = await stack.Intake.Http.PostAsJsonAsync("/api/work-items",
             new { repository = Stack.Repository, issueNumber = 7, title = "Add a greeting", body = "Say hello." },
@@ -35,12 +41,12 @@ public sealed class WalkingSkeletonTests
             v => v!.Status == WorkItemStatus.PullRequestOpened, Timeout, "the ledger to show the pull request");
         Assert.Equal(opened.Url, item!.PullRequestUrl);
         var kinds = item.Timeline.Select(e => e.Kind).ToList();
-        Assert.Equal(["accepted", "planned", "progress", "progress", "pull-request-opened"], kinds);
+        Assert.Equal(["accepted", "progress", "planned", "progress", "pull-request-opened"], kinds);
 
-        // The change that crossed from Planner to Publisher is the one the filesystem tool wrote.
+        // The change that crossed from Planner to Publisher is the one the model made with the filesystem tool.
         var proposed = Assert.Single(stack.Recorder.All<ChangesProposed>());
         var file = Assert.Single(proposed.Files);
-        Assert.Equal(new ChangedFile("WORK_ITEM_7.md", FileChange.Added, "# Add a greeting\n\nSay hello.\n"), file);
+        Assert.Equal(new ChangedFile("GREETING.md", FileChange.Added, "Hello!\n"), file);
         Assert.Equal("main", proposed.BaseBranch);
 
         // Every message carried the work item's CorrelationId, in its body and on its envelope.
@@ -67,7 +73,7 @@ public sealed class WalkingSkeletonTests
     }
 
     [Fact]
-    public async Task A_tool_that_cannot_run_fails_the_work_item_with_its_reason_and_publishes_no_change()
+    public async Task A_workspace_whose_tools_cannot_run_fails_the_work_item_with_their_reason_and_publishes_no_change()
     {
         await using var stack = await Stack.StartAsync(filesystemCommand: "/nonexistent/node");
 
@@ -76,13 +82,14 @@ public sealed class WalkingSkeletonTests
         var accepted = (await response.Content.ReadFromJsonAsync<WorkItemView>(Json, TestContext.Current.CancellationToken))!;
 
         var failed = await stack.Recorder.WaitFor<WorkItemFailed>(m => m.CorrelationId == accepted.Id, Timeout);
-        Assert.Equal("tool-failed", failed.Reason);
-        Assert.StartsWith("ServerUnavailable: Server filesystem did not start", failed.Detail);
+        Assert.Equal("tools-unavailable", failed.Reason);
+        Assert.StartsWith("The workspace has no tools to work with. Server filesystem did not start", failed.Detail);
         Assert.Contains("/nonexistent/node", failed.Detail);
+        Assert.Empty(stack.Llm.Requests);
         var item = await Eventually.Until(
             () => stack.Intake.Http.GetFromJsonAsync<WorkItemView>($"/api/work-items/{accepted.Id}", Json),
             v => v!.Status == WorkItemStatus.Failed, Timeout, "the ledger to show the failure");
-        Assert.Contains(item!.Timeline, e => e.Kind == "failed" && e.Detail.StartsWith("tool-failed: ServerUnavailable"));
+        Assert.Contains(item!.Timeline, e => e.Kind == "failed" && e.Detail.StartsWith("tools-unavailable: The workspace has no tools"));
         Assert.Empty(stack.Recorder.All<ChangesProposed>());
         await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath).Count()),
             n => n == 0, Timeout, "the workspace to be removed");
@@ -106,6 +113,34 @@ public sealed class WalkingSkeletonTests
         Assert.Equal("The README says 'Widgts'.\n\nThanks.", message.Body);
         Assert.Equal("Fix the typo", message.Title);
     }
+
+    [Fact]
+    public async Task Cancelling_through_Intake_stops_the_Planner_mid_run_and_removes_its_workspace()
+    {
+        await using var stack = await Stack.StartAsync();
+        TaskCompletionSource thinking = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        var script = stack.Llm.Script("Rewrite everything")
+            .CallTool("filesystem_list_directory", r => new { path = Root(r) })
+            .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"), thinking);
+        var response = await stack.Intake.Http.PostAsJsonAsync("/api/work-items",
+            new { repository = Stack.Repository, issueNumber = 10, title = "Rewrite everything" }, TestContext.Current.CancellationToken);
+        var accepted = (await response.Content.ReadFromJsonAsync<WorkItemView>(Json, TestContext.Current.CancellationToken))!;
+        await thinking.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath));
+
+        var cancel = await stack.Intake.Http.PostAsync($"/api/work-items/{accepted.Id}/cancel", null, TestContext.Current.CancellationToken);
+        Assert.True(cancel.IsSuccessStatusCode, $"cancel answered {cancel.StatusCode}");
+
+        await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath).Count()),
+            n => n == 0, Timeout, "the workspace to be removed");
+        await Eventually.Until(() => Task.FromResult(script.Requests[^1].Aborted), aborted => aborted, Timeout, "the LLM request to be abandoned");
+        var item = await stack.Intake.Http.GetFromJsonAsync<WorkItemView>($"/api/work-items/{accepted.Id}", Json, TestContext.Current.CancellationToken);
+        Assert.Equal(WorkItemStatus.Cancelled, item!.Status);
+        Assert.Empty(stack.Recorder.All<WorkItemFailed>());
+        Assert.Empty(stack.Recorder.All<ChangesProposed>());
+    }
+
+    private static string Root(LlmRequest request) => request.Find("checked out at `([^`]+)`");
 
     [Fact]
     public async Task A_malformed_submission_gets_400_and_publishes_nothing()

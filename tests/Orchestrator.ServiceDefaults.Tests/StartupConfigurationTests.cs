@@ -75,6 +75,27 @@ public sealed class StartupConfigurationTests
     }
 
     [Fact]
+    public async Task Planner_refuses_to_start_without_a_key_for_the_OpenAI_API_or_a_price_for_its_cost_budget()
+    {
+        var (exitCode, _, stderr) = await RunHostAsync("Planner", "amqp://guest:guest@127.0.0.1:1/", ("OPENAI_API_KEY", ""));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.EndsWith("OPENAI_API_KEY is required for the OpenAI API (set OPENAI_BASE_URL for an endpoint that needs no key)", line);
+
+        // A local model needs no key, but has no price: the cost budget cannot hold unless it is turned off or priced.
+        (exitCode, _, stderr) = await RunHostAsync("Planner", "amqp://guest:guest@127.0.0.1:1/", ("OPENAI_API_KEY", ""),
+            ("OPENAI_BASE_URL", "http://ollama:11434/v1"), ("OPENAI_MODEL", "llama3.1"), ("LLM_PRICES", "gpt-4o=2.5/10"));
+        Assert.Equal(2, exitCode);
+        line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.EndsWith("PLANNER_MAX_COST needs a price for OPENAI_MODEL llama3.1: add it to LLM_PRICES (model=input/output per million tokens), or set PLANNER_MAX_COST=0", line);
+
+        (exitCode, _, stderr) = await RunHostAsync("Planner", "amqp://guest:guest@127.0.0.1:1/", ("LLM_PRICES", "gpt-4o=2.5/10;broken"));
+        Assert.Equal(2, exitCode);
+        Assert.EndsWith("LLM_PRICES: \"broken\" is not model=input/output (US dollars per million tokens, e.g. gpt-4o=2.5/10)", stderr.Trim());
+    }
+
+    [Fact]
     public async Task A_value_of_the_wrong_type_is_named_by_its_setting()
     {
         var (exitCode, _, stderr) = await RunHostAsync("Planner", "amqp://guest:guest@127.0.0.1:1/", ("PLANNER_MAX_CONCURRENT_RUNS", "many"));
@@ -103,6 +124,8 @@ public sealed class StartupConfigurationTests
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         // Publisher writes to GitHub only with credentials; these tests are about other settings.
         start.Environment["PUBLISH_DRY_RUN"] = "true";
+        // The Planner needs a key for the OpenAI API (the default endpoint); one test takes it away.
+        start.Environment["OPENAI_API_KEY"] = "startup-test-key";
         foreach (var (name, value) in settings)
             start.Environment[name] = value;
 

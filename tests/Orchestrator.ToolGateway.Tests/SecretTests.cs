@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orchestrator.Testing;
 
 namespace Orchestrator.ToolGateway.Tests;
 

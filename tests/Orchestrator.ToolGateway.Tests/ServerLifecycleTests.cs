@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Orchestrator.Contracts;
+using Orchestrator.Testing;
 
 namespace Orchestrator.ToolGateway.Tests;
 

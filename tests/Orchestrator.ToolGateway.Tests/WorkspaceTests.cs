@@ -1,4 +1,5 @@
 using Orchestrator.Contracts;
+using Orchestrator.Testing;
 
 namespace Orchestrator.ToolGateway.Tests;
 

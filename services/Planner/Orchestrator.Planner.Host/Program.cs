@@ -7,4 +7,5 @@ builder.AddPlanner();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapPlanner();
 return await app.RunServiceAsync();

@@ -6,6 +6,7 @@ namespace Orchestrator.Planner.Runs;
 public sealed class PlannerDbContext(DbContextOptions<PlannerDbContext> options) : DbContext(options)
 {
     public DbSet<Run> Runs => Set<Run>();
+    public DbSet<TranscriptEntry> Transcript => Set<TranscriptEntry>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -14,6 +15,17 @@ public sealed class PlannerDbContext(DbContextOptions<PlannerDbContext> options)
             e.HasKey(x => x.CorrelationId);
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(32);
             e.HasIndex(x => x.Status);
+            e.Property(x => x.Phase).HasMaxLength(32);
+            e.Property(x => x.FailureReason).HasMaxLength(64);
+            // SQLite has no decimal: stored as text, which keeps the cents exact.
+            e.Property(x => x.Cost).HasConversion<string>();
+            e.HasMany(x => x.Transcript).WithOne().HasForeignKey(x => x.CorrelationId);
+        });
+        model.Entity<TranscriptEntry>(e =>
+        {
+            e.HasIndex(x => new { x.CorrelationId, x.Sequence }).IsUnique();
+            e.Property(x => x.Phase).HasMaxLength(32);
+            e.Property(x => x.Kind).HasMaxLength(32);
         });
     }
 }

@@ -5,7 +5,9 @@ public enum RunStatus
     Pending,
     Running,
     Proposed,
+    Completed,
     Failed,
+    Cancelled,
 }
 
 /// <summary>
@@ -21,7 +23,45 @@ public sealed class Run
     /// <summary>The trace the work item belongs to (W3C traceparent), so a resumed run stays in it.</summary>
     public string? TraceParent { get; set; }
     public int Attempts { get; set; }
+    /// <summary>Where the current (or last) attempt is: planning, executing, reviewing.</summary>
+    public string? Phase { get; set; }
+    public string? Model { get; set; }
+    public string? FailureReason { get; set; }
     public string? Error { get; set; }
+    public int Turns { get; set; }
+    public int ToolCalls { get; set; }
+    public long InputTokens { get; set; }
+    public long OutputTokens { get; set; }
+    public decimal Cost { get; set; }
+    public TimeSpan Duration { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+    public List<TranscriptEntry> Transcript { get; set; } = [];
+
+    public bool IsFinished => Status is RunStatus.Proposed or RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+}
+
+/// <summary>
+/// One thing that happened in a run, in order: a message to or from the model, a tool call and its result, a retry,
+/// the end. Text and arguments are stored with secrets masked.
+/// </summary>
+public sealed class TranscriptEntry
+{
+    public long Id { get; set; }
+    public Guid CorrelationId { get; set; }
+    public int Sequence { get; set; }
+    public int Attempt { get; set; }
+    public DateTime At { get; set; }
+    public required string Phase { get; set; }
+    /// <summary>system, user, assistant, tool-call, tool-result, retry, note, failure.</summary>
+    public required string Kind { get; set; }
+    public string? Text { get; set; }
+    /// <summary>"server.tool" for tool calls and results.</summary>
+    public string? Tool { get; set; }
+    public string? CallId { get; set; }
+    public string? ArgumentsJson { get; set; }
+    public bool IsError { get; set; }
+    public long? InputTokens { get; set; }
+    public long? OutputTokens { get; set; }
+    public TimeSpan? Duration { get; set; }
 }

@@ -15,16 +15,33 @@ namespace Orchestrator.Planner.Runs;
 
 /// <summary>
 /// Runs work items in the background, at most PLANNER_MAX_CONCURRENT_RUNS at once, outside any consumer so a long run
-/// holds no message. At start it picks up the runs a previous process left unfinished.
+/// holds no message. At start it picks up the runs a previous process left unfinished. A cancelled work item's run is
+/// stopped where it is (its workspace is closed on the way out).
 /// </summary>
 public sealed class RunScheduler(
     IServiceScopeFactory scopes, IOptions<PlannerOptions> options, TimeProvider clock, ILogger<RunScheduler> logger)
     : BackgroundService
 {
     private readonly Channel<Guid> _queue = Channel.CreateUnbounded<Guid>();
-    private readonly ConcurrentDictionary<Guid, byte> _active = new();
+    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _active = new();
 
     public void Enqueue(Guid correlationId) => _queue.Writer.TryWrite(correlationId);
+
+    /// <summary>Stops the run if this replica is running it; the caller has already marked it cancelled.</summary>
+    public bool Cancel(Guid correlationId)
+    {
+        if (!_active.TryGetValue(correlationId, out var cancel))
+            return false;
+        try
+        {
+            cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It ended meanwhile.
+        }
+        return true;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,19 +62,24 @@ public sealed class RunScheduler(
         {
             await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
             {
-                if (!_active.TryAdd(id, 0))
+                var cancel = new CancellationTokenSource();
+                if (!_active.TryAdd(id, cancel))
+                {
+                    cancel.Dispose();
                     continue;
+                }
                 await slots.WaitAsync(stoppingToken);
                 running.RemoveAll(t => t.IsCompleted);
                 running.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        await ExecuteRunAsync(id, stoppingToken);
+                        await ExecuteRunAsync(id, cancel.Token, stoppingToken);
                     }
                     finally
                     {
                         _active.TryRemove(id, out _);
+                        cancel.Dispose();
                         slots.Release();
                     }
                 }, CancellationToken.None));
@@ -70,12 +92,12 @@ public sealed class RunScheduler(
         await Task.WhenAll(running);
     }
 
-    private async Task ExecuteRunAsync(Guid id, CancellationToken stoppingToken)
+    private async Task ExecuteRunAsync(Guid id, CancellationToken cancelled, CancellationToken stoppingToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PlannerDbContext>();
         var run = await db.Runs.FindAsync([id], stoppingToken);
-        if (run is null || run.Status is RunStatus.Proposed or RunStatus.Failed)
+        if (run is null || run.IsFinished)
             return;
 
         run.Status = RunStatus.Running;
@@ -87,23 +109,39 @@ public sealed class RunScheduler(
         using var activity = PlannerTelemetry.Source.StartActivity("run work item", ActivityKind.Internal, run.TraceParent);
         activity?.SetTag(WorkItemActivity.CorrelationIdTag, id);
         var item = JsonSerializer.Deserialize<WorkItemAccepted>(run.WorkItemJson)!;
+        var transcript = scope.ServiceProvider.GetRequiredService<Transcript>();
+        await transcript.BeginAsync(run);
+        var bus = scope.ServiceProvider.GetRequiredService<IBus>();
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancelled, stoppingToken);
         try
         {
-            run.Status = await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(item, stoppingToken);
+            run.Status = await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(run, item, either.Token);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (cancelled.IsCancellationRequested)
+        {
+            logger.LogInformation("Run {CorrelationId} stopped: the work item was cancelled", id);
+            run.Status = RunStatus.Cancelled;
+            await transcript.AddAsync("note", "Stopped: the work item was cancelled.");
+        }
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
             logger.LogInformation("Run {CorrelationId} interrupted by shutdown; it resumes at the next start", id);
             return;
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Run {CorrelationId} failed", id);
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            var (reason, detail) = e is RunFailedException failure ? (failure.Reason, failure.Message) : ("run-error", e.Message);
+            if (e is RunFailedException)
+                logger.LogWarning("Run {CorrelationId} failed: {Reason}: {Detail}", id, reason, detail);
+            else
+                logger.LogError(e, "Run {CorrelationId} failed", id);
+            activity?.SetStatus(ActivityStatusCode.Error, reason);
             run.Status = RunStatus.Failed;
-            run.Error = e.Message;
-            await scope.ServiceProvider.GetRequiredService<IBus>()
-                .Publish(new WorkItemFailed(id, "run-error", e.Message), CancellationToken.None);
+            run.FailureReason = reason;
+            run.Error = transcript.Redact(detail);
+            await transcript.AddAsync("failure", $"{reason}: {detail}", isError: true);
+            await bus.Publish(new WorkItemFailed(id, reason, run.Error,
+                new RunUsage(run.Turns, run.ToolCalls, run.InputTokens, run.OutputTokens, run.Cost, run.Duration)), CancellationToken.None);
         }
         run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(CancellationToken.None);

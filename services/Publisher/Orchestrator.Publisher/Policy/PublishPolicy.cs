@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Publisher.Policy;
 
@@ -10,7 +11,7 @@ namespace Orchestrator.Publisher.Policy;
 /// in what the change adds. Each refusal is a sentence for the issue's status comment; a secret is named by kind and
 /// place, never quoted.
 /// </summary>
-public sealed partial class PublishPolicy(IOptions<PublisherOptions> options)
+public sealed class PublishPolicy(IOptions<PublisherOptions> options)
 {
     public IReadOnlyList<string> Check(ChangesProposed change)
     {
@@ -48,8 +49,8 @@ public sealed partial class PublishPolicy(IOptions<PublisherOptions> options)
         var found = new HashSet<(string, string)>();
         foreach (var (place, line) in AddedLines(change))
         {
-            foreach (var (kind, pattern) in SecretPatterns)
-                if (pattern.IsMatch(line) && found.Add((place, kind)))
+            foreach (var kind in SecretPatterns.KindsIn(line))
+                if (found.Add((place, kind)))
                     yield return (place, kind);
         }
     }
@@ -77,43 +78,6 @@ public sealed partial class PublishPolicy(IOptions<PublisherOptions> options)
         foreach (var line in change.PullRequestBody.Split('\n'))
             yield return ("the pull request body", line);
     }
-
-    private static readonly (string Kind, Regex Pattern)[] SecretPatterns =
-    [
-        ("GitHub token", GitHubToken()),
-        ("private key", PrivateKey()),
-        ("AWS access key", AwsKey()),
-        ("OpenAI API key", OpenAiKey()),
-        ("Slack token", SlackToken()),
-        ("Google API key", GoogleKey()),
-        ("Stripe live key", StripeKey()),
-        ("credential assignment", CredentialAssignment()),
-    ];
-
-    [GeneratedRegex(@"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")]
-    private static partial Regex GitHubToken();
-
-    [GeneratedRegex(@"-----BEGIN ([A-Z]+ )*PRIVATE KEY( BLOCK)?-----")]
-    private static partial Regex PrivateKey();
-
-    [GeneratedRegex(@"\b(AKIA|ASIA)[0-9A-Z]{16}\b")]
-    private static partial Regex AwsKey();
-
-    [GeneratedRegex(@"\bsk-(proj-|svcacct-)?[A-Za-z0-9_-]{32,}")]
-    private static partial Regex OpenAiKey();
-
-    [GeneratedRegex(@"\bxox[abposr]-[A-Za-z0-9-]{10,}")]
-    private static partial Regex SlackToken();
-
-    [GeneratedRegex(@"\bAIza[0-9A-Za-z_-]{35}\b")]
-    private static partial Regex GoogleKey();
-
-    [GeneratedRegex(@"\b(sk|rk)_live_[0-9A-Za-z]{24,}")]
-    private static partial Regex StripeKey();
-
-    // password = "..." with a literal of some length; placeholders like "${VAR}" or "<secret>" are not literals.
-    [GeneratedRegex(@"(?i)\b(password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)\b\s*[:=]\s*[""'](?![$<{])[^""'\s]{12,}[""']")]
-    private static partial Regex CredentialAssignment();
 
     /// <summary>A glob as a regex over the whole path: <c>**</c> spans folders, <c>*</c> and <c>?</c> stay within one.</summary>
     public static Regex Glob(string pattern)

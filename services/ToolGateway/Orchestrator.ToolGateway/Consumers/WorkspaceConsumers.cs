@@ -19,7 +19,8 @@ public sealed class OpenWorkspaceConsumer(WorkspaceManager workspaces, SharedSer
         var session = await workspaces.OpenAsync(context.Message, context.CancellationToken);
         var tools = (await shared.DescribeAsync(context.CancellationToken)).Concat(session.Describe());
         await context.RespondAsync(new WorkspaceOpened(
-            context.Message.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools]));
+            context.Message.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools],
+            session.Unavailable));
     }
 }
 

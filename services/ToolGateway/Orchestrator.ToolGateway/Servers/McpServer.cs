@@ -46,15 +46,18 @@ public sealed class McpServer : IAsyncDisposable
     private ToolGatewayOptions Options => _runtime.Options.Value;
 
     /// <summary>Starts the server now, if it is not running, to learn its tools. A failure is logged and kept for the next call.</summary>
-    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the server if it is not running; returns why it could not start, or null.</summary>
+    public async Task<string?> WarmUpAsync(CancellationToken cancellationToken)
     {
         try
         {
             using var lease = await AcquireAsync(cancellationToken, waitForRestart: false);
+            return null;
         }
-        catch (ServerStartException)
+        catch (ServerStartException e)
         {
             // Logged where it happened; calls to this server fail with its reason until it starts.
+            return e.Message;
         }
     }
 
@@ -153,7 +156,8 @@ public sealed class McpServer : IAsyncDisposable
 
     private void UpdateTools(McpServerInstance instance) =>
         _tools = [.. instance.Tools.Where(t => Definition.Tools.Permits(t.Name))
-            .Select(t => new ToolDescriptor(Name, t.Name, t.Description ?? "", t.JsonSchema.GetRawText()))];
+            .Select(t => new ToolDescriptor(Name, t.Name, t.Description ?? "", t.JsonSchema.GetRawText(),
+                ReadOnly: t.ProtocolTool.Annotations?.ReadOnlyHint == true))];
 
     private void OnExited(McpServerInstance instance)
     {

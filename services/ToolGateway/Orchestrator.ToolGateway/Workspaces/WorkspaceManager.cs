@@ -50,7 +50,7 @@ public sealed class WorkspaceManager(
             foreach (var definition in options.Value.Servers.Where(s => s.Scope == ServerScope.Workspace))
                 session.Add(servers.Create(definition, ServerPlacement.InWorkspace(id, directory)));
             // Started now, side by side, so the answer carries their tools; one that fails leaves the others working.
-            await Task.WhenAll(session.Servers.Values.Select(s => s.WarmUpAsync(cancellationToken)));
+            session.Unavailable = [.. (await Task.WhenAll(session.Servers.Values.Select(s => s.WarmUpAsync(cancellationToken)))).OfType<string>()];
             _sessions[id] = session;
             logger.LogInformation("Workspace {SessionId} opened for {CorrelationId} at {BaseCommit}", id, request.CorrelationId, baseCommit);
             return session;

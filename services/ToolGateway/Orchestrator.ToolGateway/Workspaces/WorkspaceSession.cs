@@ -22,6 +22,9 @@ public sealed class WorkspaceSession(Guid id, Guid correlationId, string directo
 
     public void Add(McpServer server) => _servers[server.Name] = server;
 
+    /// <summary>Why each of the session's servers that failed to start at open did not: the caller works without their tools.</summary>
+    public IReadOnlyList<string> Unavailable { get; set; } = [];
+
     public IEnumerable<ToolDescriptor> Describe() => _servers.Values.SelectMany(s => s.Tools);
 
     public async Task StopServersAsync() =>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Orchestrator.ToolGateway.Launchers;
 
-namespace Orchestrator.ToolGateway.Tests;
+namespace Orchestrator.Testing;
 
 /// <summary>The real docker CLI, for looking at what the gateway started.</summary>
 public static class Docker

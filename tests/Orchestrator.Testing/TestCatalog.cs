@@ -1,4 +1,4 @@
-namespace Orchestrator.ToolGateway.Tests;
+namespace Orchestrator.Testing;
 
 /// <summary>One MCP server of a test catalog; <see cref="TestCatalog.Settings"/> turns a list of them into MCP_SERVERS:n:… settings.</summary>
 public sealed record TestServer(string Name, string Scope, string Image, params string[] Args)

@@ -1,0 +1,149 @@
+using Orchestrator.Contracts;
+using Orchestrator.Planner.Runs;
+using Orchestrator.Testing;
+using Orchestrator.Testing.Llm;
+
+namespace Orchestrator.Planner.Tests;
+
+public sealed class BudgetAndFaultTests
+{
+    [Fact]
+    public async Task A_run_over_its_token_budget_fails_naming_the_token_budget()
+    {
+        await using var rig = await PlannerRig.StartAsync(("PLANNER_MAX_TOKENS", "1000"));
+        rig.Llm.Script("Big issue")
+            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) }, inputTokens: 700, outputTokens: 100)
+            .CallTool("filesystem_list_directory", r => new { path = $"{Scripts.Root(r)}/src" }, inputTokens: 700, outputTokens: 100);
+
+        var id = await rig.SubmitAsync("Big issue");
+
+        var failed = await rig.WaitFor<WorkItemFailed>(id);
+        Assert.Equal("token-budget-exceeded", failed.Reason);
+        Assert.Equal("The run used 1,600 tokens; the limit is 1,000 (PLANNER_MAX_TOKENS).", failed.Detail);
+        Assert.Equal(2, failed.Usage!.Turns);
+        Assert.Equal(1400, failed.Usage.InputTokens);
+        // The turn that went over is the last: its tool call was never made.
+        Assert.Equal(1, failed.Usage.ToolCalls);
+        await rig.NoContainersLeftAsync();
+        var run = await rig.RunAsync(id, RunStatus.Failed);
+        Assert.Equal("token-budget-exceeded", run.FailureReason);
+        Assert.Equal("failure", run.Transcript![^1].Kind);
+    }
+
+    [Fact]
+    public async Task A_run_over_its_wall_clock_budget_fails_naming_the_time_budget()
+    {
+        await using var rig = await PlannerRig.StartAsync(("PLANNER_MAX_DURATION", "00:00:04"));
+        // The model never answers the second request: only the deadline can end the run.
+        var script = rig.Llm.Script("Slow issue")
+            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) })
+            .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"));
+
+        var id = await rig.SubmitAsync("Slow issue");
+
+        var failed = await rig.WaitFor<WorkItemFailed>(id);
+        Assert.Equal("time-budget-exceeded", failed.Reason);
+        Assert.Equal("The run took longer than 4 s (PLANNER_MAX_DURATION).", failed.Detail);
+        Assert.True(failed.Usage!.Duration >= TimeSpan.FromSeconds(4), $"failed after {failed.Usage.Duration}");
+        await Eventually.Until(() => Task.FromResult(script.Requests[^1].Aborted), aborted => aborted, PlannerRig.Timeout,
+            "the held LLM request to be abandoned");
+        await rig.NoContainersLeftAsync();
+    }
+
+    [Fact]
+    public async Task A_429_with_Retry_After_is_retried_after_that_wait_and_the_run_completes()
+    {
+        await using var rig = await PlannerRig.StartAsync();
+        var script = rig.Llm.Script("Typo in the README")
+            .Fail(429, ("Retry-After", "2"))
+            .FixTheTypo();
+
+        var id = await rig.SubmitAsync("Typo in the README");
+
+        var proposed = await rig.WaitFor<ChangesProposed>(id);
+        Assert.Equal(["README.md"], proposed.Files.Select(f => f.Path));
+        var requests = script.Requests;
+        Assert.True(requests[1].At - requests[0].At >= TimeSpan.FromSeconds(2),
+            $"the retry came {(requests[1].At - requests[0].At).TotalSeconds:0.00} s after the 429, not after the 2 s asked for");
+        // The retried request is the same conversation, not a new turn.
+        Assert.Equal(requests[0].Messages.Count, requests[1].Messages.Count);
+        Assert.Equal(5, proposed.Usage.Turns);
+        var retry = Assert.Single((await rig.RunAsync(id)).Transcript!, e => e.Kind == "retry");
+        Assert.Contains("HTTP 429", retry.Text);
+        Assert.Contains("retrying in 2 s", retry.Text);
+    }
+
+    [Fact]
+    public async Task An_LLM_that_keeps_failing_fails_the_run_clearly_once_the_retries_run_out()
+    {
+        await using var rig = await PlannerRig.StartAsync(("LLM_MAX_RETRIES", "2"));
+        var script = rig.Llm.Script("Unlucky issue")
+            .Fail(503, ("Retry-After", "0"))
+            .Fail(502, ("Retry-After", "0"))
+            .Fail(503, ("Retry-After", "0"));
+
+        var id = await rig.SubmitAsync("Unlucky issue");
+
+        var failed = await rig.WaitFor<WorkItemFailed>(id);
+        Assert.Equal("llm-unavailable", failed.Reason);
+        Assert.StartsWith($"The LLM at 127.0.0.1 failed 3 time(s) in a row, last with HTTP 503", failed.Detail);
+        Assert.EndsWith("giving up after 2 retries (LLM_MAX_RETRIES).", failed.Detail);
+        Assert.Equal(3, script.Requests.Count);
+        await rig.NoContainersLeftAsync();
+    }
+
+    [Fact]
+    public async Task An_LLM_that_refuses_the_request_fails_the_run_at_once()
+    {
+        await using var rig = await PlannerRig.StartAsync();
+        var script = rig.Llm.Script("Refused issue").Fail(401);
+
+        var id = await rig.SubmitAsync("Refused issue");
+
+        var failed = await rig.WaitFor<WorkItemFailed>(id);
+        Assert.Equal("llm-refused", failed.Reason);
+        Assert.Contains("HTTP 401", failed.Detail);
+        Assert.Single(script.Requests);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_work_item_mid_run_stops_it_and_leaves_no_container_behind()
+    {
+        await using var rig = await PlannerRig.StartAsync();
+        TaskCompletionSource held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        var script = rig.Llm.Script("Long issue")
+            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) })
+            .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"), held);
+
+        var id = await rig.SubmitAsync("Long issue");
+        await held.Task.WaitAsync(PlannerRig.Timeout, TestContext.Current.CancellationToken);
+        Assert.NotEmpty(await rig.ContainersAsync());
+
+        await rig.Recorder.Publish(new WorkItemCancelled(id, "octocat"));
+
+        await rig.NoContainersLeftAsync();
+        var run = await rig.RunAsync(id, RunStatus.Cancelled);
+        Assert.Equal("Stopped: the work item was cancelled.", run.Transcript![^1].Text);
+        Assert.True(script.Requests[^1].Aborted);
+        Assert.Empty(rig.Recorder.All<WorkItemFailed>());
+        Assert.Empty(rig.Recorder.All<ChangesProposed>());
+    }
+
+    [Fact]
+    public async Task A_cancel_that_comes_before_the_work_item_means_its_run_never_starts()
+    {
+        await using var rig = await PlannerRig.StartAsync(("Logging:LogLevel:Orchestrator.Planner", "Information"));
+        var id = Guid.NewGuid();
+        await rig.Recorder.Publish(new WorkItemCancelled(id, "octocat"));
+        await rig.RunAsync(id, RunStatus.Cancelled);
+
+        await rig.Recorder.Publish(new WorkItemAccepted(id, PlannerRig.Repository, 3, "Cancelled early", "", [], "octocat", "main", rig.CloneUrl));
+
+        await Eventually.Until(() => Task.FromResult(rig.Planner.Logs.Any(l => l.Contains($"Work item {id} arrived again; its run is already Cancelled"))),
+            seen => seen, PlannerRig.Timeout, "the Planner to pass over the work item");
+        var run = await rig.RunAsync(id);
+        Assert.Equal(RunStatus.Cancelled, run.Status);
+        Assert.Equal(0, run.Attempts);
+        Assert.Empty(rig.Llm.Requests);
+    }
+}
