@@ -61,9 +61,12 @@ public sealed class WorkItemRunner(
         var workBranch = item.IssueNumber is { } n ? $"orchestrator/issue-{n}" : $"orchestrator/{id:N}";
 
         run.Phase = "starting";
-        var session = await gateway.OpenWorkspaceAsync(new OpenWorkspace(id, item.CloneUrl, item.BaseBranch, workBranch), cancellationToken);
+        // Not cancelled midway: a workspace the gateway finishes opening after we stopped waiting would have no one to
+        // close it. A cancel or a deadline that comes meanwhile takes effect as soon as it is open (clone and start).
+        var session = await gateway.OpenWorkspaceAsync(new OpenWorkspace(id, item.CloneUrl, item.BaseBranch, workBranch), CancellationToken.None);
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var commit = session.BaseCommit[..Math.Min(12, session.BaseCommit.Length)];
             await transcript.AddAsync("note", $"Workspace {session.SessionId} opened at {commit}, with {session.Tools.Count} tools.");
             foreach (var problem in session.Unavailable ?? [])
