@@ -12,25 +12,26 @@ namespace Orchestrator.Planner.Agent;
 /// is ours rather than FunctionInvokingChatClient's so that every turn and call is counted, stopped and recorded where
 /// it happens.
 /// </summary>
-public sealed class AgentLoop(IChatClient chat, LlmRetryPolicy retry, RunBudget budget, Transcript transcript, PlannerOptions options)
+/// <param name="allTools">Every tool of the session, whether or not the current phase offers it: for naming calls.</param>
+public sealed class AgentLoop(
+    IChatClient chat, LlmRetryPolicy retry, RunBudget budget, Transcript transcript, PlannerOptions options, IReadOnlyList<GatewayTool> allTools)
 {
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
 
     /// <summary>Takes turns until the model answers without calling a tool, and returns that answer.</summary>
-    public async Task<string> AnswerAsync(List<ChatMessage> messages, IReadOnlyList<GatewayTool> tools, IReadOnlyList<GatewayTool> allTools,
-        CancellationToken cancellationToken)
+    public async Task<string> AnswerAsync(List<ChatMessage> messages, IReadOnlyList<GatewayTool> tools, CancellationToken cancellationToken)
     {
         var available = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
         while (true)
         {
-            var response = await TurnAsync(messages, tools, allTools, cancellationToken);
+            var response = await TurnAsync(messages, tools, cancellationToken);
             messages.AddMessages(response);
             var calls = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)
                 return response.Text;
             var results = new List<AIContent>(calls.Count);
             foreach (var call in calls)
-                results.Add(await CallToolAsync(call, available, allTools, cancellationToken));
+                results.Add(await CallToolAsync(call, available, cancellationToken));
             messages.Add(new ChatMessage(ChatRole.Tool, results));
         }
     }
@@ -39,12 +40,12 @@ public sealed class AgentLoop(IChatClient chat, LlmRetryPolicy retry, RunBudget 
     /// Like <see cref="AnswerAsync"/>, for an answer that must parse: a malformed one gets one request to correct it,
     /// then the run fails with <paramref name="failureReason"/>.
     /// </summary>
-    public async Task<T> AnswerAsAsync<T>(List<ChatMessage> messages, IReadOnlyList<GatewayTool> tools, IReadOnlyList<GatewayTool> allTools,
+    public async Task<T> AnswerAsAsync<T>(List<ChatMessage> messages, IReadOnlyList<GatewayTool> tools,
         Func<string, (T? Value, string? Error)> parse, string failureReason, CancellationToken cancellationToken) where T : class
     {
         for (var attempt = 1; ; attempt++)
         {
-            var (value, error) = parse(await AnswerAsync(messages, tools, allTools, cancellationToken));
+            var (value, error) = parse(await AnswerAsync(messages, tools, cancellationToken));
             if (value is not null)
                 return value;
             if (attempt == 2)
@@ -60,8 +61,7 @@ public sealed class AgentLoop(IChatClient chat, LlmRetryPolicy retry, RunBudget 
         await transcript.AddAsync(role.Value, text);
     }
 
-    private async Task<ChatResponse> TurnAsync(
-        List<ChatMessage> messages, IReadOnlyList<GatewayTool> tools, IReadOnlyList<GatewayTool> allTools, CancellationToken cancellationToken)
+    private async Task<ChatResponse> TurnAsync(List<ChatMessage> messages, IReadOnlyList<GatewayTool> tools, CancellationToken cancellationToken)
     {
         budget.BeforeTurn();
         var chatOptions = new ChatOptions { Tools = tools.Count > 0 ? [.. tools] : null };
@@ -78,13 +78,13 @@ public sealed class AgentLoop(IChatClient chat, LlmRetryPolicy retry, RunBudget 
         await transcript.AddAsync("assistant", response.Text is { Length: > 0 } text ? text : null,
             inputTokens: input, outputTokens: output, duration: Stopwatch.GetElapsedTime(started));
         foreach (var call in calls)
-            await transcript.AddAsync("tool-call", null, tool: Qualified(call.Name, allTools), callId: call.CallId, argumentsJson: ArgumentsJson(call));
+            await transcript.AddAsync("tool-call", null, tool: Qualified(call.Name), callId: call.CallId, argumentsJson: ArgumentsJson(call));
         budget.CheckSpend();
         return response;
     }
 
     private async Task<FunctionResultContent> CallToolAsync(
-        FunctionCallContent call, Dictionary<string, GatewayTool> available, IReadOnlyList<GatewayTool> allTools, CancellationToken cancellationToken)
+        FunctionCallContent call, Dictionary<string, GatewayTool> available, CancellationToken cancellationToken)
     {
         budget.BeforeToolCall();
         ToolOutcome outcome;
@@ -98,7 +98,7 @@ public sealed class AgentLoop(IChatClient chat, LlmRetryPolicy retry, RunBudget 
         {
             outcome = (ToolOutcome)(await tool.InvokeAsync(new AIFunctionArguments(call.Arguments), cancellationToken))!;
         }
-        await transcript.AddAsync("tool-result", outcome.Text, tool: Qualified(call.Name, allTools), callId: call.CallId, isError: outcome.IsError,
+        await transcript.AddAsync("tool-result", outcome.Text, tool: Qualified(call.Name), callId: call.CallId, isError: outcome.IsError,
             duration: outcome.Duration);
 
         if (outcome.IsError)
@@ -108,14 +108,14 @@ public sealed class AgentLoop(IChatClient chat, LlmRetryPolicy retry, RunBudget 
             if (failures >= options.MaxRepeatedFailures)
             {
                 throw new RunFailedException("repeated-tool-failure",
-                    $"The model made the same failing call to {Qualified(call.Name, allTools)} {failures} times (PLANNER_MAX_REPEATED_FAILURES); the last error: {Shorten(transcript.Redact(outcome.Text))}");
+                    $"The model made the same failing call to {Qualified(call.Name)} {failures} times (PLANNER_MAX_REPEATED_FAILURES); the last error: {Shorten(transcript.Redact(outcome.Text))}");
             }
         }
         return new FunctionResultContent(call.CallId, outcome.Text);
     }
 
-    private static string Qualified(string functionName, IReadOnlyList<GatewayTool> tools) =>
-        tools.FirstOrDefault(t => t.Name == functionName)?.QualifiedName ?? functionName;
+    private string Qualified(string functionName) =>
+        allTools.FirstOrDefault(t => t.Name == functionName)?.QualifiedName ?? functionName;
 
     private static string ArgumentsJson(FunctionCallContent call) =>
         call.Arguments is null ? "{}" : JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions);

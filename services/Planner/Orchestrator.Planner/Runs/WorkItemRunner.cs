@@ -80,19 +80,19 @@ public sealed class WorkItemRunner(
 
             var tools = GatewayTool.For(session, session.Tools, gateway, settings.MaxToolResultChars);
             var readOnly = tools.Where(t => t.Descriptor.ReadOnly).ToList();
-            var agent = new AgentLoop(chat, retry, budget, transcript, settings);
+            var agent = new AgentLoop(chat, retry, budget, transcript, settings, tools);
 
             run.Phase = "planning";
             List<ChatMessage> conversation = [];
             await agent.SayAsync(conversation, ChatRole.System, Prompts.Planning(item, session, readOnly.Count > 0));
             await agent.SayAsync(conversation, ChatRole.User, Prompts.Issue(item));
-            var plan = await agent.AnswerAsAsync(conversation, readOnly, tools, Plan.Parse, "plan-invalid", cancellationToken);
+            var plan = await agent.AnswerAsAsync(conversation, readOnly, Plan.Parse, "plan-invalid", cancellationToken);
             await bus.Publish(new WorkItemPlanned(id, plan.Summary, plan.Steps), cancellationToken);
             logger.LogInformation("Work item {CorrelationId}: planned {Steps} step(s)", id, plan.Steps.Count);
 
             run.Phase = "executing";
             await agent.SayAsync(conversation, ChatRole.User, Prompts.Execute);
-            var summary = await agent.AnswerAsync(conversation, tools, tools, cancellationToken);
+            var summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
             for (var round = 0; ; round++)
             {
                 var changes = await gateway.CollectChangesAsync(session, cancellationToken);
@@ -109,7 +109,7 @@ public sealed class WorkItemRunner(
                 List<ChatMessage> reviewing = [];
                 await agent.SayAsync(reviewing, ChatRole.System, Prompts.Reviewing);
                 await agent.SayAsync(reviewing, ChatRole.User, Prompts.Review(item, plan, changes.Diff, MaxReviewDiffChars));
-                var review = await agent.AnswerAsAsync(reviewing, [], tools, Review.Parse, "review-invalid", cancellationToken);
+                var review = await agent.AnswerAsAsync(reviewing, [], Review.Parse, "review-invalid", cancellationToken);
                 if (review.Approved)
                 {
                     var title = string.IsNullOrWhiteSpace(review.PullRequestTitle) ? item.Title : review.PullRequestTitle.Trim();
@@ -131,7 +131,7 @@ public sealed class WorkItemRunner(
                 }
                 run.Phase = "executing";
                 await agent.SayAsync(conversation, ChatRole.User, Prompts.Fix(problems));
-                summary = await agent.AnswerAsync(conversation, tools, tools, cancellationToken);
+                summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
             }
         }
         finally
