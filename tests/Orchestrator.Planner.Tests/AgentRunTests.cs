@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Orchestrator.Contracts;
 using Orchestrator.Planner.Runs;
+using Orchestrator.Testing;
 using Orchestrator.Testing.Llm;
 
 namespace Orchestrator.Planner.Tests;
@@ -105,6 +106,28 @@ public sealed class AgentRunTests
 
         var run = await rig.RunAsync(id);
         Assert.Equal(2, run.Transcript!.Count(e => e.Kind == "tool-result" && e.IsError));
+    }
+
+    [Fact]
+    public async Task A_typed_gateway_failure_reaches_the_model_as_a_tool_error_and_the_run_goes_on()
+    {
+        await using var rig = await PlannerRig.StartAsync([TestCatalog.Filesystem, TestCatalog.Probe], [("TOOL_CALL_TIMEOUT", "00:00:01")]);
+        var script = rig.Llm.Script("Typo in the README")
+            .Reply(Scripts.PlanJson)
+            .CallTool("probe_sleep", _ => new { ms = 30_000 })
+            .CallTool("probe_echo", _ => new { })
+            .CallTool("filesystem_edit_file", r => new { path = $"{Scripts.Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
+            .Reply("Fixed the typo in README.md.")
+            .Reply(Scripts.ApprovedReview);
+
+        var id = await rig.SubmitAsync("Typo in the README");
+
+        var proposed = await rig.WaitFor<ChangesProposed>(id);
+        Assert.Equal(["README.md"], proposed.Files.Select(f => f.Path));
+        var requests = script.Requests;
+        Assert.StartsWith("Tool call failed (Timeout):", requests[2].Messages[^1].Content);
+        Assert.StartsWith("Tool call failed (InvalidArguments):", requests[3].Messages[^1].Content);
+        Assert.Equal("tool", requests[3].Messages[^1].Role);
     }
 
     [Fact]

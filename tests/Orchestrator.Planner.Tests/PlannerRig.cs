@@ -42,7 +42,12 @@ public sealed class PlannerRig : IAsyncDisposable
     public ServiceHost Planner { get; }
     public string CloneUrl => Path.Combine(Directory, "repos", Repository + ".git");
 
-    public static async Task<PlannerRig> StartAsync(params (string Key, string? Value)[] plannerSettings)
+    public static Task<PlannerRig> StartAsync(params (string Key, string? Value)[] plannerSettings) =>
+        StartAsync([TestCatalog.Filesystem], [], plannerSettings);
+
+    /// <param name="catalog">The gateway's MCP servers (the filesystem server alone, by default).</param>
+    public static async Task<PlannerRig> StartAsync(
+        IReadOnlyList<TestServer> catalog, IEnumerable<(string Key, string? Value)> gatewaySettings, params (string Key, string? Value)[] plannerSettings)
     {
         var directory = TestPaths.NewTempDirectory("planner");
         GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
@@ -56,7 +61,7 @@ public sealed class PlannerRig : IAsyncDisposable
         var llm = await ScriptedLlm.StartAsync();
         var ct = TestContext.Current.CancellationToken;
 
-        var gatewaySettings = new Dictionary<string, string?>
+        var gatewayConfiguration = new Dictionary<string, string?>
         {
             ["RABBITMQ_URL"] = broker.Url.ToString(),
             ["WORKSPACES_PATH"] = Path.Combine(directory, "workspaces"),
@@ -64,9 +69,9 @@ public sealed class PlannerRig : IAsyncDisposable
             ["MCP_LAUNCHER"] = "Docker",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (key, value) in TestCatalog.Settings([TestCatalog.Filesystem]))
-            gatewaySettings[key] = value;
-        var gateway = await ServiceHost.StartAsync(ToolGatewayTelemetry.Service, b => b.AddToolGateway(), gatewaySettings, cancellationToken: ct);
+        foreach (var (key, value) in TestCatalog.Settings(catalog).Concat(gatewaySettings))
+            gatewayConfiguration[key] = value;
+        var gateway = await ServiceHost.StartAsync(ToolGatewayTelemetry.Service, b => b.AddToolGateway(), gatewayConfiguration, cancellationToken: ct);
 
         var settings = new Dictionary<string, string?>
         {
