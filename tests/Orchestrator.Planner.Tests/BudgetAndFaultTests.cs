@@ -130,6 +130,39 @@ public sealed class BudgetAndFaultTests
     }
 
     [Fact]
+    public async Task A_run_cut_off_by_a_crash_resumes_at_the_next_start_closing_the_workspace_it_left_open()
+    {
+        await using var rig = await PlannerRig.StartAsync([TestCatalog.Filesystem], [], plannerInProcess: false);
+        TaskCompletionSource held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig.Llm.Script("Typo in the README")
+            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) })
+            .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"), held)
+            .FixTheTypo();
+        await using (var crashing = rig.StartPlannerProcess())
+        {
+            await crashing.WaitUntilStartedAsync(PlannerRig.Timeout);
+            await rig.SubmitAsync("Typo in the README");
+            await held.Task.WaitAsync(PlannerRig.Timeout, TestContext.Current.CancellationToken);
+            crashing.Kill();
+        }
+        var left = await rig.ContainersAsync();
+        Assert.NotEmpty(left);
+
+        await rig.StartPlannerAsync();
+
+        var proposed = await rig.WaitFor<ChangesProposed>(rig.Recorder.All<WorkItemAccepted>().Single().CorrelationId);
+        Assert.Equal(["README.md"], proposed.Files.Select(f => f.Path));
+        // The budget went on from what the first attempt had on record: its answered turn and its tool call (the request
+        // in flight when it died never answered).
+        Assert.Equal(1 + 5, proposed.Usage.Turns);
+        Assert.Equal(1 + 2, proposed.Usage.ToolCalls);
+        var run = await rig.RunAsync(proposed.CorrelationId, RunStatus.Proposed);
+        Assert.Equal(2, run.Attempts);
+        Assert.Contains(run.Transcript!, e => e.Attempt == 2 && e.Text is { } t && t.StartsWith("Closed workspace ") && t.EndsWith(", left open by attempt 1."));
+        await rig.NoContainersLeftAsync();
+    }
+
+    [Fact]
     public async Task A_cancel_that_comes_before_the_work_item_means_its_run_never_starts()
     {
         await using var rig = await PlannerRig.StartAsync(("Logging:LogLevel:Orchestrator.Planner", "Information"));

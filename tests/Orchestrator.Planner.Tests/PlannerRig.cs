@@ -22,7 +22,10 @@ public sealed class PlannerRig : IAsyncDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    private PlannerRig(string directory, string deployment, VirtualHost broker, MessageRecorder recorder, ScriptedLlm llm, ServiceHost gateway, ServiceHost planner)
+    private readonly Dictionary<string, string?> _plannerSettings;
+
+    private PlannerRig(string directory, string deployment, VirtualHost broker, MessageRecorder recorder, ScriptedLlm llm, ServiceHost gateway,
+        Dictionary<string, string?> plannerSettings)
     {
         Directory = directory;
         Deployment = deployment;
@@ -30,7 +33,7 @@ public sealed class PlannerRig : IAsyncDisposable
         Recorder = recorder;
         Llm = llm;
         Gateway = gateway;
-        Planner = planner;
+        _plannerSettings = plannerSettings;
     }
 
     public string Directory { get; }
@@ -39,15 +42,20 @@ public sealed class PlannerRig : IAsyncDisposable
     public MessageRecorder Recorder { get; }
     public ScriptedLlm Llm { get; }
     public ServiceHost Gateway { get; }
-    public ServiceHost Planner { get; }
+    public ServiceHost Planner { get; private set; } = null!;
     public string CloneUrl => Path.Combine(Directory, "repos", Repository + ".git");
 
     public static Task<PlannerRig> StartAsync(params (string Key, string? Value)[] plannerSettings) =>
         StartAsync([TestCatalog.Filesystem], [], plannerSettings);
 
     /// <param name="catalog">The gateway's MCP servers (the filesystem server alone, by default).</param>
-    public static async Task<PlannerRig> StartAsync(
-        IReadOnlyList<TestServer> catalog, IEnumerable<(string Key, string? Value)> gatewaySettings, params (string Key, string? Value)[] plannerSettings)
+    public static Task<PlannerRig> StartAsync(
+        IReadOnlyList<TestServer> catalog, IEnumerable<(string Key, string? Value)> gatewaySettings, params (string Key, string? Value)[] plannerSettings) =>
+        StartAsync(catalog, gatewaySettings, plannerInProcess: true, plannerSettings);
+
+    /// <param name="plannerInProcess">False: no Planner yet; the test starts one (<see cref="StartPlannerProcess"/>, <see cref="StartPlannerAsync"/>).</param>
+    public static async Task<PlannerRig> StartAsync(IReadOnlyList<TestServer> catalog, IEnumerable<(string Key, string? Value)> gatewaySettings,
+        bool plannerInProcess, params (string Key, string? Value)[] plannerSettings)
     {
         var directory = TestPaths.NewTempDirectory("planner");
         GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
@@ -82,9 +90,20 @@ public sealed class PlannerRig : IAsyncDisposable
         };
         foreach (var (key, value) in llm.Settings.Concat(plannerSettings))
             settings[key] = value;
-        var planner = await ServiceHost.StartAsync(PlannerTelemetry.Service, b => b.AddPlanner(), settings, app => app.MapPlanner(), ct);
-        return new PlannerRig(directory, deployment, broker, recorder, llm, gateway, planner);
+        var rig = new PlannerRig(directory, deployment, broker, recorder, llm, gateway, settings);
+        if (plannerInProcess)
+            await rig.StartPlannerAsync();
+        return rig;
     }
+
+    /// <summary>The Planner in this process, on the rig's database (which a Planner before it may have left runs in).</summary>
+    public async Task StartPlannerAsync() =>
+        Planner = await ServiceHost.StartAsync(PlannerTelemetry.Service, b => b.AddPlanner(), _plannerSettings, app => app.MapPlanner(),
+            TestContext.Current.CancellationToken);
+
+    /// <summary>The Planner as a process of its own (which a test can kill), on the rig's database, logging what it starts.</summary>
+    public ServiceProcess StartPlannerProcess() =>
+        ServiceProcess.Start(PlannerTelemetry.Service, _plannerSettings.Where(s => !s.Key.StartsWith("Logging:", StringComparison.Ordinal)).Select(s => (s.Key, s.Value)));
 
     /// <summary>Publishes a work item as Intake would, for an issue titled <paramref name="title"/> (which its LLM script mentions).</summary>
     public async Task<Guid> SubmitAsync(string title, string body = "Please fix it.", int issueNumber = 7)
@@ -118,7 +137,8 @@ public sealed class PlannerRig : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Planner.DisposeAsync();
+        if (Planner is not null)
+            await Planner.DisposeAsync();
         await Gateway.DisposeAsync();
         await Llm.DisposeAsync();
         await Recorder.DisposeAsync();

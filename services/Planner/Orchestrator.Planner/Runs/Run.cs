@@ -26,6 +26,9 @@ public sealed class Run
     /// <summary>Where the current (or last) attempt is: planning, executing, reviewing.</summary>
     public string? Phase { get; set; }
     public string? Model { get; set; }
+    /// <summary>The workspace the current attempt holds, so an attempt that resumes after a crash can close it first.</summary>
+    public Guid? SessionId { get; set; }
+    public Uri? ReplicaAddress { get; set; }
     public string? FailureReason { get; set; }
     public string? Error { get; set; }
     public int Turns { get; set; }

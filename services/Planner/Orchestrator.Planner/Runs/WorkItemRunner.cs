@@ -61,9 +61,17 @@ public sealed class WorkItemRunner(
         var workBranch = item.IssueNumber is { } n ? $"orchestrator/issue-{n}" : $"orchestrator/{id:N}";
 
         run.Phase = "starting";
+        if (run.SessionId is { } orphan && run.ReplicaAddress is { } replica)
+        {
+            // An earlier attempt stopped without closing its workspace (the process died); its replica may still hold it.
+            await gateway.CloseWorkspaceAsync(new WorkspaceOpened(id, orphan, replica, "", "", []), CancellationToken.None);
+            await transcript.AddAsync("note", $"Closed workspace {orphan}, left open by attempt {run.Attempts - 1}.");
+        }
         // Not cancelled midway: a workspace the gateway finishes opening after we stopped waiting would have no one to
         // close it. A cancel or a deadline that comes meanwhile takes effect as soon as it is open (clone and start).
         var session = await gateway.OpenWorkspaceAsync(new OpenWorkspace(id, item.CloneUrl, item.BaseBranch, workBranch), CancellationToken.None);
+        run.SessionId = session.SessionId;
+        run.ReplicaAddress = session.ReplicaAddress;
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -137,6 +145,8 @@ public sealed class WorkItemRunner(
         finally
         {
             await gateway.CloseWorkspaceAsync(session, CancellationToken.None);
+            run.SessionId = null;
+            run.ReplicaAddress = null;
         }
     }
 

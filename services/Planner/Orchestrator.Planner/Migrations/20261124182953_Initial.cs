@@ -22,6 +22,8 @@ namespace Orchestrator.Planner.Migrations
                     Attempts = table.Column<int>(type: "INTEGER", nullable: false),
                     Phase = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
                     Model = table.Column<string>(type: "TEXT", nullable: true),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    ReplicaAddress = table.Column<string>(type: "TEXT", nullable: true),
                     FailureReason = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     Error = table.Column<string>(type: "TEXT", nullable: true),
                     Turns = table.Column<int>(type: "INTEGER", nullable: false),

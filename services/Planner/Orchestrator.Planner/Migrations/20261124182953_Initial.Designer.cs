@@ -11,7 +11,7 @@ using Orchestrator.Planner.Runs;
 namespace Orchestrator.Planner.Migrations
 {
     [DbContext(typeof(PlannerDbContext))]
-    [Migration("20261124181102_Initial")]
+    [Migration("20261124182953_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -57,6 +57,12 @@ namespace Orchestrator.Planner.Migrations
 
                     b.Property<string>("Phase")
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReplicaAddress")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SessionId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
