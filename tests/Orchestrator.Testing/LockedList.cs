@@ -18,6 +18,14 @@ public sealed class LockedList<T> : ICollection<T>
 
     public bool IsReadOnly => false;
 
+    /// <summary>The items as they are now. (A collection expression over the list itself would read its count and copy
+    /// its items as two steps, and fail when an item arrives in between.)</summary>
+    public IReadOnlyList<T> Snapshot()
+    {
+        lock (_items)
+            return [.. _items];
+    }
+
     public void Add(T item)
     {
         lock (_items)

@@ -54,8 +54,18 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}):\n{Output}");
     }
 
+    /// <summary>Where the host listens, from its "Now listening on" line (known once it has started).</summary>
+    public Uri Address =>
+        System.Text.RegularExpressions.Regex.Match(Output, @"Now listening on: (http://\S+)") is { Success: true } match
+            ? new Uri(match.Groups[1].Value)
+            : throw new InvalidOperationException($"{Name} has not said where it listens");
+
     /// <summary>SIGKILL: the process vanishes without a word, as a crashed or OOM-killed one does.</summary>
-    public void Kill() => _process.Kill(entireProcessTree: false);
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -33,6 +33,10 @@ public sealed class PlannerOptions : IValidatedOptions
     [ConfigurationKeyName("PLANNER_MAX_REPEATED_FAILURES")]
     public int MaxRepeatedFailures { get; set; } = 3;
 
+    /// <summary>Attempts a run gets when the ToolGateway replica holding its workspace goes away (each starts over).</summary>
+    [ConfigurationKeyName("PLANNER_MAX_ATTEMPTS")]
+    public int MaxAttempts { get; set; } = 3;
+
     /// <summary>How many times the run may go back and fix what its self-review found before it gives up.</summary>
     [ConfigurationKeyName("PLANNER_REVIEW_ROUNDS")]
     public int ReviewRounds { get; set; } = 1;
@@ -57,6 +61,8 @@ public sealed class PlannerOptions : IValidatedOptions
             yield return "PLANNER_MAX_DURATION must be positive";
         if (MaxRepeatedFailures < 1)
             yield return "PLANNER_MAX_REPEATED_FAILURES must be at least 1";
+        if (MaxAttempts < 1)
+            yield return "PLANNER_MAX_ATTEMPTS must be at least 1";
         if (ReviewRounds < 0)
             yield return "PLANNER_REVIEW_ROUNDS must not be negative";
         if (MaxToolResultChars < 256)

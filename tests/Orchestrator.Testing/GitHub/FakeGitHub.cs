@@ -59,7 +59,7 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     /// <summary>The most issues on one page, whatever per_page asks (GitHub's is 100); lower it to make a test page.</summary>
     public int PageSizeLimit { get; set; } = 100;
 
-    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+    public IReadOnlyList<RecordedRequest> Requests => _requests.Snapshot();
 
     /// <param name="gitDirectory">A bare repository: the repository's git data, which ToolGateway can clone as well.</param>
     public static async Task<FakeGitHub> StartAsync(string repository, string gitDirectory, string token)

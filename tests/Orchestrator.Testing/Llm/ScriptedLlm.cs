@@ -34,10 +34,10 @@ public sealed class ScriptedLlm : IAsyncDisposable
     /// <summary>What OPENAI_BASE_URL is set to.</summary>
     public Uri BaseUrl { get; private set; } = null!;
 
-    public IReadOnlyList<LlmRequest> Requests => [.. _requests];
+    public IReadOnlyList<LlmRequest> Requests => _requests.Snapshot();
 
     /// <summary>Requests that no script had a step for.</summary>
-    public IReadOnlyList<LlmRequest> Unscripted => [.. _unscripted];
+    public IReadOnlyList<LlmRequest> Unscripted => _unscripted.Snapshot();
 
     /// <summary>The settings that point a Planner here.</summary>
     public IEnumerable<(string Key, string? Value)> Settings =>
@@ -162,7 +162,7 @@ public sealed class LlmScript(string mention)
     public string Mention { get; } = mention;
 
     /// <summary>The requests this script answered (or is answering).</summary>
-    public IReadOnlyList<LlmRequest> Requests => [.. _requests];
+    public IReadOnlyList<LlmRequest> Requests => _requests.Snapshot();
 
     public LlmScript Step(Func<LlmRequest, CancellationToken, Task<LlmReply>> step)
     {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Orchestrator.Contracts;
+using Orchestrator.Planner.Runs;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.ToolGateway.Client;
 
@@ -60,6 +61,8 @@ public sealed class GatewayTool : AIFunction
         var started = Stopwatch.GetTimestamp();
         var (completed, failed) = await _gateway.CallToolAsync(_session, Descriptor.Server, Descriptor.Name, json, cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        if (failed?.Reason == ToolFailureReason.SessionLost)
+            throw new WorkspaceLostException($"The ToolGateway replica holding the workspace went away during {QualifiedName}.");
         if (failed is not null)
         {
             activity?.SetStatus(ActivityStatusCode.Error, failed.Reason.ToString());

@@ -8,3 +8,9 @@ public class RunFailedException(string reason, string detail, Exception? inner =
 {
     public string Reason { get; } = reason;
 }
+
+/// <summary>
+/// The ToolGateway replica holding the run's workspace is gone, and the workspace with it. The run starts over in a new
+/// workspace, up to PLANNER_MAX_ATTEMPTS attempts; after that it fails with <c>workspace-lost</c>.
+/// </summary>
+public sealed class WorkspaceLostException(string detail, Exception? inner = null) : RunFailedException("workspace-lost", detail, inner);

@@ -100,22 +100,34 @@ public sealed class RunScheduler(
         if (run is null || run.IsFinished)
             return;
 
-        run.Status = RunStatus.Running;
-        run.Attempts++;
-        run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(stoppingToken);
-
         // The run continues the work item's trace, even when it resumes in a new process.
         using var activity = PlannerTelemetry.Source.StartActivity("run work item", ActivityKind.Internal, run.TraceParent);
         activity?.SetTag(WorkItemActivity.CorrelationIdTag, id);
         var item = JsonSerializer.Deserialize<WorkItemAccepted>(run.WorkItemJson)!;
         var transcript = scope.ServiceProvider.GetRequiredService<Transcript>();
-        await transcript.BeginAsync(run);
         var bus = scope.ServiceProvider.GetRequiredService<IBus>();
         using var either = CancellationTokenSource.CreateLinkedTokenSource(cancelled, stoppingToken);
         try
         {
-            run.Status = await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(run, item, either.Token);
+            while (true)
+            {
+                run.Status = RunStatus.Running;
+                run.Attempts++;
+                run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+                await db.SaveChangesAsync(stoppingToken);
+                await transcript.BeginAsync(run);
+                try
+                {
+                    run.Status = await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(run, item, either.Token);
+                    break;
+                }
+                catch (WorkspaceLostException lost) when (run.Attempts < options.Value.MaxAttempts && !either.IsCancellationRequested)
+                {
+                    // The replica holding the workspace went away: start over in a new workspace (the budgets go on).
+                    logger.LogWarning("Run {CorrelationId}: {Detail}; starting attempt {Attempt}", id, lost.Message, run.Attempts + 1);
+                    await transcript.AddAsync("note", $"{lost.Message} Starting over in a new workspace.", isError: true);
+                }
+            }
         }
         catch (Exception) when (cancelled.IsCancellationRequested)
         {

@@ -103,7 +103,7 @@ public sealed class WorkItemRunner(
             var summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
             for (var round = 0; ; round++)
             {
-                var changes = await gateway.CollectChangesAsync(session, cancellationToken);
+                var changes = await CollectAsync(session, cancellationToken);
                 if (changes.Files.Count == 0)
                 {
                     await transcript.AddAsync("note", "The workspace has no changes: nothing to propose.");
@@ -147,6 +147,18 @@ public sealed class WorkItemRunner(
             await gateway.CloseWorkspaceAsync(session, CancellationToken.None);
             run.SessionId = null;
             run.ReplicaAddress = null;
+        }
+    }
+
+    private async Task<WorkspaceChanges> CollectAsync(WorkspaceOpened session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await gateway.CollectChangesAsync(session, cancellationToken);
+        }
+        catch (SessionLostException e)
+        {
+            throw new WorkspaceLostException("The ToolGateway replica holding the workspace went away before its changes were collected.", e);
         }
     }
 

@@ -1,0 +1,152 @@
+using Orchestrator.Testing;
+using Orchestrator.Testing.GitHub;
+using Orchestrator.Testing.Llm;
+using Orchestrator.Testing.Telemetry;
+
+namespace Orchestrator.EndToEnd.Tests;
+
+/// <summary>
+/// The four services as their real hosts, each a process of its own (so a test can kill one with SIGKILL), on a virtual
+/// host of the real broker; ToolGateway runs the filesystem MCP server in real containers; GitHub is the fake, the LLM
+/// the scripted one, and the services export their spans over OTLP to a receiver in the test.
+/// </summary>
+public sealed class ProcessStack : IAsyncDisposable
+{
+    public const string Repository = "acme/widgets";
+    public const string Label = "orchestrator:work-item";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    public static readonly string[] AllServices = ["Intake", "Planner", "ToolGateway", "Publisher"];
+
+    private readonly Dictionary<string, ServiceProcess> _running = [];
+    private int _replicas;
+
+    private ProcessStack(string directory, string bare, string token, VirtualHost broker, MessageRecorder recorder, FakeGitHub gitHub,
+        ScriptedLlm llm, OtlpReceiver telemetry)
+    {
+        Directory = directory;
+        Bare = bare;
+        Token = token;
+        Broker = broker;
+        Recorder = recorder;
+        GitHub = gitHub;
+        Llm = llm;
+        Telemetry = telemetry;
+        Deployment = $"orchestrator-test-{Guid.NewGuid().ToString("N")[..8]}";
+    }
+
+    public string Directory { get; }
+    /// <summary>The repository's git data: the fake GitHub's, and what ToolGateway clones.</summary>
+    public string Bare { get; }
+    public string Token { get; }
+    public string Deployment { get; }
+    public VirtualHost Broker { get; }
+    public MessageRecorder Recorder { get; }
+    public FakeGitHub GitHub { get; }
+    public ScriptedLlm Llm { get; }
+    public OtlpReceiver Telemetry { get; }
+
+    public ServiceProcess this[string name] => _running[name];
+
+    public static async Task<ProcessStack> StartAsync(params string[] services)
+    {
+        var directory = TestPaths.NewTempDirectory("processes");
+        var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
+        {
+            ["README.md"] = "# Widgts\n\nSmall widgets.\n",
+        });
+        var token = "ghp_e2e" + Guid.NewGuid().ToString("N");
+        var broker = await RabbitMqBroker.CreateVirtualHostAsync();
+        var stack = new ProcessStack(directory, bare, token, broker, await MessageRecorder.StartAsync(broker.Url),
+            await FakeGitHub.StartAsync(Repository, bare, token), await ScriptedLlm.StartAsync(), await OtlpReceiver.StartAsync());
+        foreach (var service in services)
+            await stack.StartAsync(service);
+        return stack;
+    }
+
+    /// <summary>Starts a service (again), on the same database as before, and waits until its bus is up.</summary>
+    public async Task<ServiceProcess> StartAsync(string service, string? replicaId = null)
+    {
+        var process = ServiceProcess.Start(service, Settings(service), replicaId ?? (service == "ToolGateway" ? $"replica-{++_replicas}" : null));
+        _running[replicaId ?? service] = process;
+        await process.WaitUntilStartedAsync(Timeout);
+        return process;
+    }
+
+    /// <summary>SIGKILL, as a crash or the OOM killer would.</summary>
+    public async Task KillAsync(string name)
+    {
+        var process = _running[name];
+        process.Kill();
+        await process.DisposeAsync();
+        _running.Remove(name);
+    }
+
+    public IEnumerable<(string Key, string? Value)> Settings(string service)
+    {
+        var database = Path.Combine(Directory, $"{service.ToLowerInvariant()}.db");
+        (string Key, string? Value)[] common =
+        [
+            ("RABBITMQ_URL", Broker.Url.ToString()),
+            ("Logging:LogLevel:Default", "Information"),
+            ("Logging:LogLevel:Microsoft", "Warning"),
+            ("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Information"),
+            .. Telemetry.Settings,
+        ];
+        (string Key, string? Value)[] github =
+        [
+            ("GITHUB_API_URL", GitHub.Url.ToString()),
+            ("GITHUB_TOKEN", Token),
+            ("REPO_OWNER", "acme"),
+            ("REPO_NAME", "widgets"),
+        ];
+        return service switch
+        {
+            "Intake" => [.. common, .. github, ("DATABASE_PATH", database), ("GITHUB_POLL_INTERVAL", "00:00:01"),
+                ("GIT_CLONE_BASE_URL", Path.Combine(Directory, "repos"))],
+            "Planner" => [.. common, .. Llm.Settings, ("DATABASE_PATH", database)],
+            "ToolGateway" => [.. common, ("WORKSPACES_PATH", Path.Combine(Directory, "workspaces")), ("DEPLOYMENT_NAME", Deployment),
+                ("MCP_LAUNCHER", "Docker"), .. TestCatalog.Settings([TestCatalog.Filesystem])],
+            "Publisher" => [.. common, .. github, ("DATABASE_PATH", database)],
+            _ => throw new ArgumentException($"No service {service}"),
+        };
+    }
+
+    /// <summary>The model's side of fixing the README's typo: read, plan, edit, say so, approve.</summary>
+    public static LlmScript FixTheTypo(LlmScript script) => script
+        .CallTool("filesystem_read_text_file", r => new { path = $"{Root(r)}/README.md" })
+        .Reply("""{"summary": "Fix the typo in the README's title.", "steps": ["Replace 'Widgts' with 'Widgets' in README.md"]}""")
+        .CallTool("filesystem_edit_file", r => new { path = $"{Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
+        .Reply("Fixed the typo in README.md.")
+        .Reply("""{"approved": true, "problems": [], "commitMessage": "Fix the typo in the README title", "pullRequestTitle": "Fix README typo", "pullRequestBody": "Replaces 'Widgts' with 'Widgets'."}""");
+
+    public static string Root(LlmRequest request) => request.Find("checked out at `([^`]+)`");
+
+    /// <summary>Waits for the issue's pull request and returns it, once Publisher has also finished the status comment.</summary>
+    public async Task<FakePullRequest> PullRequestForAsync(int issue)
+    {
+        var pulls = await Eventually.Until(() => Task.FromResult(GitHub.PullRequests.Where(p => p.Head == $"orchestrator/issue-{issue}").ToList()),
+            p => p.Count > 0 && GitHub.LabelsOf(issue).Contains("orchestrator:done"), Timeout, $"a pull request for issue #{issue}");
+        return Assert.Single(pulls);
+    }
+
+    public string FileOnBranch(string branch, string path) => GitRepository.Run(Bare, "show", $"{branch}:{path}");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _running.Values.Reverse())
+            await process.DisposeAsync();
+        await Telemetry.DisposeAsync();
+        await Llm.DisposeAsync();
+        await GitHub.DisposeAsync();
+        await Recorder.DisposeAsync();
+        await Broker.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Files a server wrote as its own user; the test command's temp folder goes away with the run.
+        }
+    }
+}
