@@ -63,10 +63,14 @@ public sealed class ProcessStack : IAsyncDisposable
         return stack;
     }
 
-    /// <summary>Starts a service (again), on the same database as before, and waits until its bus is up.</summary>
+    /// <summary>
+    /// Starts a service (again), on the same database as before, and waits until its bus is up. It is known by its name,
+    /// a ToolGateway by its replica id (replica-1, replica-2…).
+    /// </summary>
     public async Task<ServiceProcess> StartAsync(string service, string? replicaId = null)
     {
-        var process = ServiceProcess.Start(service, Settings(service), replicaId ?? (service == "ToolGateway" ? $"replica-{++_replicas}" : null));
+        replicaId ??= service == "ToolGateway" ? $"replica-{++_replicas}" : null;
+        var process = ServiceProcess.Start(service, Settings(service), replicaId);
         _running[replicaId ?? service] = process;
         await process.WaitUntilStartedAsync(Timeout);
         return process;
@@ -105,7 +109,7 @@ public sealed class ProcessStack : IAsyncDisposable
                 ("GIT_CLONE_BASE_URL", Path.Combine(Directory, "repos"))],
             "Planner" => [.. common, .. Llm.Settings, ("DATABASE_PATH", database)],
             "ToolGateway" => [.. common, ("WORKSPACES_PATH", Path.Combine(Directory, "workspaces")), ("DEPLOYMENT_NAME", Deployment),
-                ("MCP_LAUNCHER", "Docker"), .. TestCatalog.Settings([TestCatalog.Filesystem])],
+                ("MCP_LAUNCHER", "Docker"), ("CONTAINER_SWEEP_INTERVAL", "00:00:02"), .. TestCatalog.Settings([TestCatalog.Filesystem])],
             "Publisher" => [.. common, .. github, ("DATABASE_PATH", database)],
             _ => throw new ArgumentException($"No service {service}"),
         };
