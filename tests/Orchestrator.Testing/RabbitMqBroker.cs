@@ -49,6 +49,29 @@ public sealed class VirtualHost(string name, Uri url, HttpClient management) : I
 
     public HttpClient Management { get; } = management;
 
+    /// <summary>The virtual host's queues with their message counts, from the management API.</summary>
+    public async Task<IReadOnlyList<(string Name, int Messages)>> QueuesAsync()
+    {
+        var queues = await Management.GetFromJsonAsync<System.Text.Json.JsonElement[]>($"api/queues/{Name}?columns=name,messages");
+        return [.. queues!.Select(q => (q.GetProperty("name").GetString()!, q.TryGetProperty("messages", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.Number ? m.GetInt32() : 0))];
+    }
+
+    /// <summary>Puts raw bytes on a queue (through the default exchange), as a broken or hostile producer could.</summary>
+    public async Task PublishRawAsync(string queue, string payload, string contentType)
+    {
+        var response = await Management.PostAsJsonAsync($"api/exchanges/{Name}/amq.default/publish", new
+        {
+            properties = new { content_type = contentType, message_id = Guid.NewGuid().ToString() },
+            routing_key = queue,
+            payload,
+            payload_encoding = "string",
+        });
+        response.EnsureSuccessStatusCode();
+        var routed = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        if (!routed.GetProperty("routed").GetBoolean())
+            throw new InvalidOperationException($"Nothing was routed to {queue}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Management.DeleteAsync($"api/vhosts/{Name}");
