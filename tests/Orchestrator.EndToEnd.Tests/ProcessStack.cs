@@ -47,7 +47,10 @@ public sealed class ProcessStack : IAsyncDisposable
 
     public ServiceProcess this[string name] => _running[name];
 
-    public static async Task<ProcessStack> StartAsync(params string[] services)
+    public static Task<ProcessStack> StartAsync(params string[] services) => StartAsync(null, services);
+
+    /// <param name="broker">A virtual host of another broker than the shared one (one the test restarts).</param>
+    public static async Task<ProcessStack> StartAsync(VirtualHost? broker, params string[] services)
     {
         var directory = TestPaths.NewTempDirectory("processes");
         var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
@@ -55,7 +58,7 @@ public sealed class ProcessStack : IAsyncDisposable
             ["README.md"] = "# Widgts\n\nSmall widgets.\n",
         });
         var token = "ghp_e2e" + Guid.NewGuid().ToString("N");
-        var broker = await RabbitMqBroker.CreateVirtualHostAsync();
+        broker ??= await RabbitMqBroker.CreateVirtualHostAsync();
         var stack = new ProcessStack(directory, bare, token, broker, await MessageRecorder.StartAsync(broker.Url),
             await FakeGitHub.StartAsync(Repository, bare, token), await ScriptedLlm.StartAsync(), await OtlpReceiver.StartAsync());
         foreach (var service in services)
@@ -122,6 +125,30 @@ public sealed class ProcessStack : IAsyncDisposable
         .CallTool("filesystem_edit_file", r => new { path = $"{Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
         .Reply("Fixed the typo in README.md.")
         .Reply("""{"approved": true, "problems": [], "commitMessage": "Fix the typo in the README title", "pullRequestTitle": "Fix README typo", "pullRequestBody": "Replaces 'Widgts' with 'Widgets'."}""");
+
+    /// <summary>
+    /// A model that fixes the typo from whatever point of the conversation it is shown (see <see cref="LlmScript.Otherwise"/>):
+    /// a new conversation reads the README, the file read gets the plan, the go-ahead gets the edit, the edit the summary,
+    /// and a review the approval.
+    /// </summary>
+    public static LlmReply TypoFixer(LlmRequest request)
+    {
+        if (request.Messages[0].Content.Contains("You review a change", StringComparison.Ordinal))
+            return LlmReply.Answer("""{"approved": true, "problems": [], "commitMessage": "Fix the typo in the README title", "pullRequestTitle": "Fix README typo", "pullRequestBody": "Replaces 'Widgts' with 'Widgets'."}""");
+        var last = request.Messages[^1];
+        if (last.Role == "tool")
+        {
+            var called = request.Messages.Last(m => m.ToolCalls.Count > 0).ToolCalls[0];
+            return called == "filesystem_read_text_file"
+                ? LlmReply.Answer("""{"summary": "Fix the typo in the README's title.", "steps": ["Replace 'Widgts' with 'Widgets' in README.md"]}""")
+                : LlmReply.Answer("Fixed the typo in README.md.");
+        }
+        var root = Root(request);
+        return last.Content.StartsWith("Now make the change", StringComparison.Ordinal)
+            ? LlmReply.Call([("filesystem_edit_file", System.Text.Json.JsonSerializer.Serialize(
+                new { path = $"{root}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } }))])
+            : LlmReply.Call([("filesystem_read_text_file", System.Text.Json.JsonSerializer.Serialize(new { path = $"{root}/README.md" }))]);
+    }
 
     public static string Root(LlmRequest request) => request.Find("checked out at `([^`]+)`");
 

@@ -158,6 +158,7 @@ public sealed class LlmScript(string mention)
 {
     private readonly Queue<Func<LlmRequest, CancellationToken, Task<LlmReply>>> _steps = new();
     private readonly LockedList<LlmRequest> _requests = new();
+    private Func<LlmRequest, LlmReply>? _otherwise;
 
     public string Mention { get; } = mention;
 
@@ -192,11 +193,25 @@ public sealed class LlmScript(string mention)
             return reply(request);
         });
 
+    /// <summary>
+    /// Answers every request once the steps run out, however many: a model without memory that reads the conversation it
+    /// is given, so it plays along whatever attempt of a run asks.
+    /// </summary>
+    public LlmScript Otherwise(Func<LlmRequest, LlmReply> reply)
+    {
+        _otherwise = reply;
+        return this;
+    }
+
     internal Func<LlmRequest, CancellationToken, Task<LlmReply>>? Next(LlmRequest request)
     {
         _requests.Add(request);
         lock (_steps)
-            return _steps.TryDequeue(out var step) ? step : null;
+        {
+            if (_steps.TryDequeue(out var step))
+                return step;
+        }
+        return _otherwise is { } otherwise ? (r, _) => Task.FromResult(otherwise(r)) : null;
     }
 }
 
