@@ -37,7 +37,16 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(broker._directory, "enabled_plugins"), "[rabbitmq_management].");
         await File.WriteAllTextAsync(Path.Combine(broker._directory, "rabbitmq.conf"),
             $"listeners.tcp.default = 127.0.0.1:{broker._port}\nmanagement.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {broker._managementPort}\n");
-        await broker.StartNodeAsync();
+        try
+        {
+            await broker.StartNodeAsync();
+        }
+        catch
+        {
+            // A node that did not come up must not outlive the test.
+            broker._server?.Kill(entireProcessTree: true);
+            throw;
+        }
         return broker;
     }
 
