@@ -9,7 +9,7 @@ public sealed class BrokerRestartTests
     {
         await using var rabbit = await PrivateRabbitMq.StartAsync();
         var broker = await RabbitMqBroker.CreateVirtualHostAsync(broker: (rabbit.Url, rabbit.ManagementUrl));
-        await using var stack = await ProcessStack.StartAsync(broker, ProcessStack.AllServices);
+        await using var stack = await ProcessStack.StartAsync(broker, null, ProcessStack.AllServices);
         TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
         TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
         stack.Llm.Script("Typo in the README")

@@ -67,44 +67,15 @@ public sealed class IntakeRig : IAsyncDisposable
         (await Intake.Http.GetFromJsonAsync<WorkItemPage>($"/api/work-items{query}", Json, TestContext.Current.CancellationToken))!;
 
     /// <summary>Delivers a webhook as GitHub does: JSON body, event and delivery headers, the HMAC signature.</summary>
-    public Task<HttpResponseMessage> DeliverAsync(string eventName, object payload, string? delivery = null, string? signature = null)
-    {
-        var body = JsonSerializer.SerializeToUtf8Bytes(payload);
-        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/github") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Add("X-GitHub-Event", eventName);
-        request.Headers.Add("X-GitHub-Delivery", delivery ?? Guid.NewGuid().ToString());
-        request.Headers.Add("X-Hub-Signature-256", signature ?? FakeGitHub.Sign(WebhookSecret, body));
-        return Intake.Http.SendAsync(request, TestContext.Current.CancellationToken);
-    }
+    public Task<HttpResponseMessage> DeliverAsync(string eventName, object payload, string? delivery = null, string? signature = null) =>
+        Webhooks.DeliverAsync(Intake.Http, WebhookSecret, eventName, payload, delivery, signature, TestContext.Current.CancellationToken);
 
-    public static object IssuePayload(FakeIssue issue) => new
-    {
-        number = issue.Number,
-        title = issue.Title,
-        body = issue.Body,
-        html_url = $"https://github.example/{Repository}/issues/{issue.Number}",
-        author_association = issue.AuthorAssociation,
-        user = new { login = issue.Author },
-        labels = issue.Labels.Select(l => new { name = l }),
-    };
+    public static object IssuePayload(FakeIssue issue) => Webhooks.Issue(Repository, issue);
 
-    public static object Labeled(FakeIssue issue, string label = Label) => new
-    {
-        action = "labeled",
-        label = new { name = label },
-        issue = IssuePayload(issue),
-        repository = new { full_name = Repository },
-        sender = new { login = "octocat" },
-    };
+    public static object Labeled(FakeIssue issue, string label = Label) => Webhooks.Labeled(Repository, issue, label);
 
-    public static object Commented(FakeIssue issue, string body, string association = "COLLABORATOR") => new
-    {
-        action = "created",
-        issue = IssuePayload(issue),
-        comment = new { body, author_association = association, user = new { login = "maintainer" } },
-        repository = new { full_name = Repository },
-    };
+    public static object Commented(FakeIssue issue, string body, string association = "COLLABORATOR") =>
+        Webhooks.Commented(Repository, issue, body, association);
 
     public async ValueTask DisposeAsync()
     {

@@ -54,6 +54,25 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}):\n{Output}");
     }
 
+    public int ProcessId => _process.Id;
+
+    /// <summary>The process's resident memory now (VmRSS), in MiB.</summary>
+    public double ResidentMegabytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    /// <summary>
+    /// The process's proportional share of memory now (Pss), in MiB: pages it shares with other processes (the .NET runtime
+    /// and framework the services all map) count by their share, so the services' Pss add up to what they take together.
+    /// </summary>
+    public double ProportionalMegabytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/smaps_rollup").First(l => l.StartsWith("Pss:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+    }
+
     /// <summary>Where the host listens, from its "Now listening on" line (known once it has started).</summary>
     public Uri Address =>
         System.Text.RegularExpressions.Regex.Match(Output, @"Now listening on: (http://\S+)") is { Success: true } match

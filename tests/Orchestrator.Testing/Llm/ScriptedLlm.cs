@@ -131,6 +131,7 @@ public sealed class ScriptedLlm : IAsyncDisposable
         };
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(response.ToJsonString(), http.RequestAborted);
+        request.AnsweredAt = DateTimeOffset.UtcNow;
     }
 
     private static async Task WriteErrorAsync(HttpContext http, int status, string message, IReadOnlyDictionary<string, string> headers)
@@ -235,6 +236,9 @@ public sealed class LlmRequest(DateTimeOffset at, JsonNode body, string authoriz
     public DateTimeOffset At { get; } = at;
     public JsonNode Body { get; } = body;
     public string Authorization { get; } = authorization;
+
+    /// <summary>When the answer was written, for a successful one: the LLM's share of a run's time.</summary>
+    public DateTimeOffset? AnsweredAt { get; internal set; }
 
     /// <summary>The client gave up on it (cancelled, or timed out) before it was answered.</summary>
     public bool Aborted { get; internal set; }

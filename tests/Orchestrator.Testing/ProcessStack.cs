@@ -1,9 +1,8 @@
-using Orchestrator.Testing;
 using Orchestrator.Testing.GitHub;
 using Orchestrator.Testing.Llm;
 using Orchestrator.Testing.Telemetry;
 
-namespace Orchestrator.EndToEnd.Tests;
+namespace Orchestrator.Testing;
 
 /// <summary>
 /// The four services as their real hosts, each a process of its own (so a test can kill one with SIGKILL), on a virtual
@@ -15,9 +14,14 @@ public sealed class ProcessStack : IAsyncDisposable
     public const string Repository = "acme/widgets";
     public const string Label = "orchestrator:work-item";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>The processes, by name (a ToolGateway by its replica id).</summary>
+    public IReadOnlyDictionary<string, ServiceProcess> Running => _running;
     public static readonly string[] AllServices = ["Intake", "Planner", "ToolGateway", "Publisher"];
+    public const string WebhookSecret = "process-stack-webhook-secret";
 
     private readonly Dictionary<string, ServiceProcess> _running = [];
+    private readonly List<(string Key, string? Value)> _overrides = [];
     private int _replicas;
 
     private ProcessStack(string directory, string bare, string token, VirtualHost broker, MessageRecorder recorder, FakeGitHub gitHub,
@@ -47,10 +51,11 @@ public sealed class ProcessStack : IAsyncDisposable
 
     public ServiceProcess this[string name] => _running[name];
 
-    public static Task<ProcessStack> StartAsync(params string[] services) => StartAsync(null, services);
+    public static Task<ProcessStack> StartAsync(params string[] services) => StartAsync(null, null, services);
 
     /// <param name="broker">A virtual host of another broker than the shared one (one the test restarts).</param>
-    public static async Task<ProcessStack> StartAsync(VirtualHost? broker, params string[] services)
+    /// <param name="settings">Settings for every service, over the stack's own.</param>
+    public static async Task<ProcessStack> StartAsync(VirtualHost? broker, IEnumerable<(string Key, string? Value)>? settings, params string[] services)
     {
         var directory = TestPaths.NewTempDirectory("processes");
         var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
@@ -61,6 +66,7 @@ public sealed class ProcessStack : IAsyncDisposable
         broker ??= await RabbitMqBroker.CreateVirtualHostAsync();
         var stack = new ProcessStack(directory, bare, token, broker, await MessageRecorder.StartAsync(broker.Url),
             await FakeGitHub.StartAsync(Repository, bare, token), await ScriptedLlm.StartAsync(), await OtlpReceiver.StartAsync());
+        stack._overrides.AddRange(settings ?? []);
         foreach (var service in services)
             await stack.StartAsync(service);
         return stack;
@@ -106,9 +112,9 @@ public sealed class ProcessStack : IAsyncDisposable
             ("REPO_OWNER", "acme"),
             ("REPO_NAME", "widgets"),
         ];
-        return service switch
+        IEnumerable<(string Key, string? Value)> own = service switch
         {
-            "Intake" => [.. common, .. github, ("DATABASE_PATH", database), ("GITHUB_POLL_INTERVAL", "00:00:01"),
+            "Intake" => [.. common, .. github, ("DATABASE_PATH", database), ("GITHUB_POLL_INTERVAL", "00:00:01"), ("GITHUB_WEBHOOK_SECRET", WebhookSecret),
                 ("GIT_CLONE_BASE_URL", Path.Combine(Directory, "repos"))],
             "Planner" => [.. common, .. Llm.Settings, ("DATABASE_PATH", database)],
             "ToolGateway" => [.. common, ("WORKSPACES_PATH", Path.Combine(Directory, "workspaces")), ("DEPLOYMENT_NAME", Deployment),
@@ -116,6 +122,7 @@ public sealed class ProcessStack : IAsyncDisposable
             "Publisher" => [.. common, .. github, ("DATABASE_PATH", database)],
             _ => throw new ArgumentException($"No service {service}"),
         };
+        return [.. own.Where(s => _overrides.All(o => o.Key != s.Key)), .. _overrides];
     }
 
     /// <summary>The model's side of fixing the README's typo: read, plan, edit, say so, approve.</summary>
@@ -157,7 +164,15 @@ public sealed class ProcessStack : IAsyncDisposable
     {
         var pulls = await Eventually.Until(() => Task.FromResult(GitHub.PullRequests.Where(p => p.Head == $"orchestrator/issue-{issue}").ToList()),
             p => p.Count > 0 && GitHub.LabelsOf(issue).Contains("orchestrator:done"), Timeout, $"a pull request for issue #{issue}");
-        return Assert.Single(pulls);
+        return pulls.Count == 1 ? pulls[0] : throw new InvalidOperationException($"{pulls.Count} pull requests for issue #{issue}");
+    }
+
+    /// <summary>Tells Intake the issue was labelled, as GitHub's webhook would (rather than waiting for its next poll).</summary>
+    public async Task DeliverLabeledAsync(FakeIssue issue)
+    {
+        using var intake = new HttpClient { BaseAddress = _running["Intake"].Address };
+        var response = await Webhooks.DeliverAsync(intake, WebhookSecret, "issues", Webhooks.Labeled(Repository, issue, Label));
+        response.EnsureSuccessStatusCode();
     }
 
     public string FileOnBranch(string branch, string path) => GitRepository.Run(Bare, "show", $"{branch}:{path}");
