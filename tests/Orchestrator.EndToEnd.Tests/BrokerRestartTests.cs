@@ -2,6 +2,7 @@ using Orchestrator.Testing;
 
 namespace Orchestrator.EndToEnd.Tests;
 
+[Collection(ProcessStack.Collection)]
 public sealed class BrokerRestartTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace Orchestrator.EndToEnd.Tests;
 /// Each service killed with SIGKILL in the middle of a run, and started again: the work item still ends with exactly one
 /// pull request, and the ledger says so.
 /// </summary>
+[Collection(ProcessStack.Collection)]
 public sealed class CrashTests
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };

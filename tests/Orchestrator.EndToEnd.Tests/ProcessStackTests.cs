@@ -5,6 +5,7 @@ using Orchestrator.Testing.Telemetry;
 namespace Orchestrator.EndToEnd.Tests;
 
 /// <summary>The system as its users run it: four processes, a real broker, real containers, GitHub and the LLM doubled.</summary>
+[Collection(ProcessStack.Collection)]
 public sealed partial class ProcessStackTests
 {
     [Fact]

@@ -122,9 +122,11 @@ public sealed class BudgetAndFaultTests
         await rig.Recorder.Publish(new WorkItemCancelled(id, "octocat"));
 
         await rig.NoContainersLeftAsync();
-        var run = await rig.RunAsync(id, RunStatus.Cancelled);
-        Assert.Equal("Stopped: the work item was cancelled.", run.Transcript![^1].Text);
-        Assert.True(script.Requests[^1].Aborted);
+        // The cancel marks the run at once; the run itself says so when it has stopped.
+        await Eventually.Until(() => rig.RunAsync(id), r => r.Transcript![^1].Text == "Stopped: the work item was cancelled.", PlannerRig.Timeout,
+            "the run to stop");
+        Assert.Equal(RunStatus.Cancelled, (await rig.RunAsync(id)).Status);
+        await Eventually.Until(() => Task.FromResult(script.Requests[^1].Aborted), aborted => aborted, PlannerRig.Timeout, "the LLM request to be abandoned");
         Assert.Empty(rig.Recorder.All<WorkItemFailed>());
         Assert.Empty(rig.Recorder.All<ChangesProposed>());
     }

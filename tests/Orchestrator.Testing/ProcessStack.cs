@@ -20,6 +20,12 @@ public sealed class ProcessStack : IAsyncDisposable
     public static readonly string[] AllServices = ["Intake", "Planner", "ToolGateway", "Publisher"];
     public const string WebhookSecret = "process-stack-webhook-secret";
 
+    /// <summary>
+    /// The xunit collection of the tests that start a stack: four hosts and their containers each, so they run one after
+    /// another (beside the rest of the suite) rather than a handful at once on two cores.
+    /// </summary>
+    public const string Collection = "Process stacks";
+
     private readonly Dictionary<string, ServiceProcess> _running = [];
     private readonly List<(string Key, string? Value)> _overrides = [];
     private int _replicas;
@@ -162,8 +168,17 @@ public sealed class ProcessStack : IAsyncDisposable
     /// <summary>Waits for the issue's pull request and returns it, once Publisher has also finished the status comment.</summary>
     public async Task<FakePullRequest> PullRequestForAsync(int issue)
     {
-        var pulls = await Eventually.Until(() => Task.FromResult(GitHub.PullRequests.Where(p => p.Head == $"orchestrator/issue-{issue}").ToList()),
-            p => p.Count > 0 && GitHub.LabelsOf(issue).Contains("orchestrator:done"), Timeout, $"a pull request for issue #{issue}");
+        List<FakePullRequest> pulls;
+        try
+        {
+            pulls = await Eventually.Until(() => Task.FromResult(GitHub.PullRequests.Where(p => p.Head == $"orchestrator/issue-{issue}").ToList()),
+                p => p.Count > 0 && GitHub.LabelsOf(issue).Contains("orchestrator:done"), Timeout, $"a pull request for issue #{issue}");
+        }
+        catch (TimeoutException e)
+        {
+            // What each service said last is what tells why.
+            throw new TimeoutException($"{e.Message}\n{string.Join("\n", _running.Select(r => $"--- {r.Key}:\n{Tail(r.Value.Output, 40)}"))}", e);
+        }
         return pulls.Count == 1 ? pulls[0] : throw new InvalidOperationException($"{pulls.Count} pull requests for issue #{issue}");
     }
 
@@ -174,6 +189,11 @@ public sealed class ProcessStack : IAsyncDisposable
         var response = await Webhooks.DeliverAsync(intake, WebhookSecret, "issues", Webhooks.Labeled(Repository, issue, Label));
         response.EnsureSuccessStatusCode();
     }
+
+    // The last lines worth reading: stack frames of the reconnect noise left out.
+    private static string Tail(string output, int lines) => string.Join('\n', output.Split('\n')
+        .Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("---", StringComparison.Ordinal))
+        .TakeLast(lines));
 
     public string FileOnBranch(string branch, string path) => GitRepository.Run(Bare, "show", $"{branch}:{path}");
 
