@@ -42,6 +42,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Logging__LogLevel__Default"] = "Information";
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        // "Now listening on" is how the test learns the host is up and where: whatever else the settings quieten.
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         return new ServiceProcess(replicaId ?? service, Process.Start(start)!);
     }
 
