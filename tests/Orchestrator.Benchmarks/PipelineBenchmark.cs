@@ -21,7 +21,7 @@ public static partial class PipelineBenchmark
 
     public static async Task<int> RunAsync()
     {
-        await using var stack = await ProcessStack.StartAsync(null, [("Logging:LogLevel:Default", "Warning"),
+        await using var stack = await ProcessStack.StartAsync([("Logging:LogLevel:Default", "Warning"),
             ("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Information"), ("Logging:LogLevel:MassTransit", "Information")], ProcessStack.AllServices);
         Console.WriteLine($"# pipeline benchmark: {Environment.ProcessorCount} cores; four service processes, RabbitMQ and Docker on this machine; " +
             "the fake GitHub delivers the label webhook; the scripted LLM answers at once; 10 tool calls per work item");
@@ -106,7 +106,7 @@ public static partial class PipelineBenchmark
     {
         if (request.Messages[0].Content.Contains("You review a change", StringComparison.Ordinal))
             return LlmReply.Answer("""{"approved": true, "problems": [], "commitMessage": "Add the note", "pullRequestTitle": "Add the note", "pullRequestBody": "Adds the note."}""");
-        var root = ProcessStack.Root(request);
+        var root = TypoFix.Root(request);
         var go = request.Messages.ToList().FindIndex(m => m.Role == "user" && m.Content.StartsWith("Now make the change", StringComparison.Ordinal));
         var calls = request.Messages.Skip(go < 0 ? 0 : go).Count(m => m.Role == "tool");
         if (go < 0)

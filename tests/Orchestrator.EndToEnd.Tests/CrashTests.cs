@@ -68,7 +68,7 @@ public sealed class CrashTests
         gate.SetResult();
 
         await ExactlyOnePullRequestAsync(stack, issue.Number);
-        Assert.Equal("# Widgets\n\nSmall widgets.\n", stack.FileOnBranch($"orchestrator/issue-{issue.Number}", "README.md"));
+        Assert.Equal(TypoFix.FixedReadme, stack.FileOnBranch($"orchestrator/issue-{issue.Number}", "README.md"));
         await NoContainersLeftAsync(stack);
     }
 
@@ -96,7 +96,7 @@ public sealed class CrashTests
     public async Task Publisher_killed_while_opening_the_pull_request_finishes_it_without_a_second_one()
     {
         await using var stack = await ProcessStack.StartAsync(ProcessStack.AllServices);
-        ProcessStack.FixTheTypo(stack.Llm.Script("Typo in the README"));
+        stack.Llm.Script("Typo in the README").FixTheTypo();
         var held = stack.GitHub.Hold("POST", "/pulls");
         var issue = stack.GitHub.AddIssue("Typo in the README", "The title says Widgts.", [ProcessStack.Label]);
         await held.Reached.WaitAsync(ProcessStack.Timeout, TestContext.Current.CancellationToken);
@@ -114,7 +114,7 @@ public sealed class CrashTests
         _ => LlmReply.Answer("""{"summary": "Fix the typo.", "steps": ["Fix README.md"]}""");
 
     private static readonly Func<LlmRequest, LlmReply> Edit = r => LlmReply.Call([("filesystem_edit_file",
-        JsonSerializer.Serialize(new { path = $"{ProcessStack.Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } }))]);
+        JsonSerializer.Serialize(new { path = $"{TypoFix.Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } }))]);
 
     /// <summary>
     /// The model reads the README (and plans, with <paramref name="planFirst"/>); its next answer (<paramref name="held"/>)
@@ -127,7 +127,7 @@ public sealed class CrashTests
         TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
         TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
         var script = stack.Llm.Script("Typo in the README")
-            .CallTool("filesystem_read_text_file", r => new { path = $"{ProcessStack.Root(r)}/README.md" });
+            .CallTool("filesystem_read_text_file", r => new { path = $"{TypoFix.Root(r)}/README.md" });
         if (planFirst)
             script.Then(Plan);
         after(script.WaitFor(gate.Task, held, reached));
@@ -140,7 +140,7 @@ public sealed class CrashTests
         .Reply("Fixed the typo in README.md.")
         .Reply("""{"approved": true, "problems": [], "commitMessage": "Fix the typo", "pullRequestTitle": "Fix README typo", "pullRequestBody": "Fixes the title."}""");
 
-    private static void StartsOver(LlmScript script) => ProcessStack.FixTheTypo(script);
+    private static void StartsOver(LlmScript script) => script.FixTheTypo();
 
     private static async Task ExactlyOnePullRequestAsync(ProcessStack stack, int issue)
     {

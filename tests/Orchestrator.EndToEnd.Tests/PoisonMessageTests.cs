@@ -1,4 +1,5 @@
 using Orchestrator.Testing;
+using Orchestrator.Testing.Llm;
 
 namespace Orchestrator.EndToEnd.Tests;
 
@@ -24,7 +25,7 @@ public sealed class PoisonMessageTests
         Assert.All(queues, q => Assert.Equal(0, errors.Single(e => e.Name == q).Messages));
 
         // The services are still there: a work item goes all the way.
-        ProcessStack.FixTheTypo(stack.Llm.Script("Typo in the README"));
+        stack.Llm.Script("Typo in the README").FixTheTypo();
         var issue = stack.GitHub.AddIssue("Typo in the README", "The title says Widgts.", [ProcessStack.Label]);
         await stack.PullRequestForAsync(issue.Number);
     }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Orchestrator.Testing;
+using Orchestrator.Testing.Llm;
 using Orchestrator.Testing.Telemetry;
 
 namespace Orchestrator.EndToEnd.Tests;
@@ -12,15 +13,15 @@ public sealed partial class ProcessStackTests
     public async Task A_labelled_issue_becomes_a_pull_request_with_the_change_a_finished_status_comment_and_one_trace()
     {
         await using var stack = await ProcessStack.StartAsync(ProcessStack.AllServices);
-        ProcessStack.FixTheTypo(stack.Llm.Script("Typo in the README"));
+        stack.Llm.Script("Typo in the README").FixTheTypo();
 
         var issue = stack.GitHub.AddIssue("Typo in the README", "The title says Widgts.", [ProcessStack.Label]);
 
         var pull = await stack.PullRequestForAsync(issue.Number);
         Assert.Equal("Fix README typo", pull.Title);
         Assert.Contains($"Fixes #{issue.Number}", pull.Body);
-        Assert.Equal("# Widgets\n\nSmall widgets.\n", stack.FileOnBranch(pull.Head, "README.md"));
-        Assert.Equal("# Widgts\n\nSmall widgets.\n", stack.FileOnBranch("main", "README.md"));
+        Assert.Equal(TypoFix.FixedReadme, stack.FileOnBranch(pull.Head, "README.md"));
+        Assert.Equal(TypoFix.Readme, stack.FileOnBranch("main", "README.md"));
 
         // The status comment is one comment, edited in place through its stages; the labels end on done.
         var comment = Assert.Single(stack.GitHub.CommentsOn(issue.Number));

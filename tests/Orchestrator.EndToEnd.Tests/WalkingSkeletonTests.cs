@@ -21,7 +21,7 @@ public sealed class WalkingSkeletonTests
         await using var stack = await Stack.StartAsync();
         stack.Llm.Script("Add a greeting")
             .Reply("""{"summary": "Add GREETING.md saying hello.", "steps": ["Write GREETING.md"]}""")
-            .CallTool("filesystem_write_file", r => new { path = $"{Root(r)}/GREETING.md", content = "Hello!\n" })
+            .CallTool("filesystem_write_file", r => new { path = $"{TypoFix.Root(r)}/GREETING.md", content = "Hello!\n" })
             .Reply("Added GREETING.md.")
             .Reply("""{"approved": true, "problems": [], "commitMessage": "Add a greeting", "pullRequestTitle": "Add a greeting", "pullRequestBody": "Says hello."}""");
 
@@ -120,7 +120,7 @@ public sealed class WalkingSkeletonTests
         await using var stack = await Stack.StartAsync();
         TaskCompletionSource thinking = new(TaskCreationOptions.RunContinuationsAsynchronously);
         var script = stack.Llm.Script("Rewrite everything")
-            .CallTool("filesystem_list_directory", r => new { path = Root(r) })
+            .CallTool("filesystem_list_directory", r => new { path = TypoFix.Root(r) })
             .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"), thinking);
         var response = await stack.Intake.Http.PostAsJsonAsync("/api/work-items",
             new { repository = Stack.Repository, issueNumber = 10, title = "Rewrite everything" }, TestContext.Current.CancellationToken);
@@ -139,8 +139,6 @@ public sealed class WalkingSkeletonTests
         Assert.Empty(stack.Recorder.All<WorkItemFailed>());
         Assert.Empty(stack.Recorder.All<ChangesProposed>());
     }
-
-    private static string Root(LlmRequest request) => request.Find("checked out at `([^`]+)`");
 
     [Fact]
     public async Task A_malformed_submission_gets_400_and_publishes_nothing()

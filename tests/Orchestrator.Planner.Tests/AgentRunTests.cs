@@ -13,14 +13,14 @@ public sealed class AgentRunTests
     {
         await using var rig = await PlannerRig.StartAsync();
         var script = rig.Llm.Script("Typo in the README")
-            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) }, inputTokens: 1000, outputTokens: 50)
+            .CallTool("filesystem_list_directory", r => new { path = TypoFix.Root(r) }, inputTokens: 1000, outputTokens: 50)
             .FixTheTypo();
 
         var id = await rig.SubmitAsync("Typo in the README", "The title says Widgts.");
 
         var proposed = await rig.WaitFor<ChangesProposed>(id);
         var file = Assert.Single(proposed.Files);
-        Assert.Equal(new ChangedFile("README.md", FileChange.Modified, "# Widgets\n\nSmall widgets.\n"), file);
+        Assert.Equal(new ChangedFile("README.md", FileChange.Modified, TypoFix.FixedReadme), file);
         Assert.Equal("Fix the typo in the README title", proposed.CommitMessage);
         Assert.Equal("Fix README typo", proposed.PullRequestTitle);
         Assert.Equal("Replaces 'Widgts' with 'Widgets'.", proposed.PullRequestBody);
@@ -89,8 +89,8 @@ public sealed class AgentRunTests
         await using var rig = await PlannerRig.StartAsync();
         var script = rig.Llm.Script("Typo in the README")
             // A tool that writes, asked for while planning; then a file that is not there; then the right one.
-            .CallTool("filesystem_write_file", r => new { path = $"{Scripts.Root(r)}/x.txt", content = "x" })
-            .CallTool("filesystem_read_text_file", r => new { path = $"{Scripts.Root(r)}/README.txt" })
+            .CallTool("filesystem_write_file", r => new { path = $"{TypoFix.Root(r)}/x.txt", content = "x" })
+            .CallTool("filesystem_read_text_file", r => new { path = $"{TypoFix.Root(r)}/README.txt" })
             .FixTheTypo();
 
         var id = await rig.SubmitAsync("Typo in the README");
@@ -113,12 +113,12 @@ public sealed class AgentRunTests
     {
         await using var rig = await PlannerRig.StartAsync([TestCatalog.Filesystem, TestCatalog.Probe], [("TOOL_CALL_TIMEOUT", "00:00:01")]);
         var script = rig.Llm.Script("Typo in the README")
-            .Reply(Scripts.PlanJson)
+            .Reply(TypoFix.PlanJson)
             .CallTool("probe_sleep", _ => new { ms = 30_000 })
             .CallTool("probe_echo", _ => new { })
-            .CallTool("filesystem_edit_file", r => new { path = $"{Scripts.Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
+            .CallTool("filesystem_edit_file", r => new { path = $"{TypoFix.Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
             .Reply("Fixed the typo in README.md.")
-            .Reply(Scripts.ApprovedReview);
+            .Reply(TypoFix.ApprovedReview);
 
         var id = await rig.SubmitAsync("Typo in the README");
 
@@ -136,7 +136,7 @@ public sealed class AgentRunTests
         await using var rig = await PlannerRig.StartAsync(("PLANNER_MAX_REPEATED_FAILURES", "3"));
         var script = rig.Llm.Script("Missing file");
         for (var i = 0; i < 3; i++)
-            script.CallTool("filesystem_read_text_file", r => new { path = $"{Scripts.Root(r)}/nope.md" });
+            script.CallTool("filesystem_read_text_file", r => new { path = $"{TypoFix.Root(r)}/nope.md" });
 
         var id = await rig.SubmitAsync("Missing file");
 
@@ -160,9 +160,9 @@ public sealed class AgentRunTests
         var b = rig.Llm.Script("Add file B").WaitFor(aReached.Task, _ => LlmReply.Answer(PlanFor("b.txt")), bReached);
         foreach (var (script, name) in new[] { (a, "a.txt"), (b, "b.txt") })
         {
-            script.CallTool("filesystem_write_file", r => new { path = $"{Scripts.Root(r)}/{name}", content = $"{name}\n" })
+            script.CallTool("filesystem_write_file", r => new { path = $"{TypoFix.Root(r)}/{name}", content = $"{name}\n" })
                 .Reply($"Added {name}.")
-                .Reply(Scripts.ApprovedReview);
+                .Reply(TypoFix.ApprovedReview);
         }
 
         var idA = await rig.SubmitAsync("Add file A", issueNumber: 1);

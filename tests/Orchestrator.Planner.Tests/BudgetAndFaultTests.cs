@@ -12,8 +12,8 @@ public sealed class BudgetAndFaultTests
     {
         await using var rig = await PlannerRig.StartAsync(("PLANNER_MAX_TOKENS", "1000"));
         rig.Llm.Script("Big issue")
-            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) }, inputTokens: 700, outputTokens: 100)
-            .CallTool("filesystem_list_directory", r => new { path = $"{Scripts.Root(r)}/src" }, inputTokens: 700, outputTokens: 100);
+            .CallTool("filesystem_list_directory", r => new { path = TypoFix.Root(r) }, inputTokens: 700, outputTokens: 100)
+            .CallTool("filesystem_list_directory", r => new { path = $"{TypoFix.Root(r)}/src" }, inputTokens: 700, outputTokens: 100);
 
         var id = await rig.SubmitAsync("Big issue");
 
@@ -36,7 +36,7 @@ public sealed class BudgetAndFaultTests
         await using var rig = await PlannerRig.StartAsync(("PLANNER_MAX_DURATION", "00:00:04"));
         // The model never answers the second request: only the deadline can end the run.
         var script = rig.Llm.Script("Slow issue")
-            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) })
+            .CallTool("filesystem_list_directory", r => new { path = TypoFix.Root(r) })
             .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"));
 
         var id = await rig.SubmitAsync("Slow issue");
@@ -112,7 +112,7 @@ public sealed class BudgetAndFaultTests
         await using var rig = await PlannerRig.StartAsync();
         TaskCompletionSource held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         var script = rig.Llm.Script("Long issue")
-            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) })
+            .CallTool("filesystem_list_directory", r => new { path = TypoFix.Root(r) })
             .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"), held);
 
         var id = await rig.SubmitAsync("Long issue");
@@ -137,7 +137,7 @@ public sealed class BudgetAndFaultTests
         await using var rig = await PlannerRig.StartAsync([TestCatalog.Filesystem], [], plannerInProcess: false);
         TaskCompletionSource held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         rig.Llm.Script("Typo in the README")
-            .CallTool("filesystem_list_directory", r => new { path = Scripts.Root(r) })
+            .CallTool("filesystem_list_directory", r => new { path = TypoFix.Root(r) })
             .WaitFor(new TaskCompletionSource().Task, _ => LlmReply.Answer("never"), held)
             .FixTheTypo();
         await using (var crashing = rig.StartPlannerProcess())

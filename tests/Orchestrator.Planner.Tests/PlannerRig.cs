@@ -18,7 +18,6 @@ namespace Orchestrator.Planner.Tests;
 public sealed class PlannerRig : IAsyncDisposable
 {
     public const string Repository = "acme/widgets";
-    public const string Readme = "# Widgts\n\nSmall widgets.\n";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -60,7 +59,7 @@ public sealed class PlannerRig : IAsyncDisposable
         var directory = TestPaths.NewTempDirectory("planner");
         GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
         {
-            ["README.md"] = Readme,
+            ["README.md"] = TypoFix.Readme,
             ["src/widget.txt"] = "a widget\n",
         });
         var deployment = $"orchestrator-test-{Guid.NewGuid().ToString("N")[..8]}";
@@ -143,13 +142,6 @@ public sealed class PlannerRig : IAsyncDisposable
         await Llm.DisposeAsync();
         await Recorder.DisposeAsync();
         await Broker.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Files a server wrote as its own user; the test command's temp folder goes away with the run.
-        }
+        TestPaths.DeleteDirectory(Directory);
     }
 }

@@ -57,19 +57,18 @@ public sealed class ProcessStack : IAsyncDisposable
 
     public ServiceProcess this[string name] => _running[name];
 
-    public static Task<ProcessStack> StartAsync(params string[] services) => StartAsync(null, null, services);
+    public static Task<ProcessStack> StartAsync(params string[] services) => StartAsync(null, services);
 
-    /// <param name="broker">A virtual host of another broker than the shared one (one the test restarts).</param>
     /// <param name="settings">Settings for every service, over the stack's own.</param>
-    public static async Task<ProcessStack> StartAsync(VirtualHost? broker, IEnumerable<(string Key, string? Value)>? settings, params string[] services)
+    public static async Task<ProcessStack> StartAsync(IEnumerable<(string Key, string? Value)>? settings, params string[] services)
     {
         var directory = TestPaths.NewTempDirectory("processes");
         var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
         {
-            ["README.md"] = "# Widgts\n\nSmall widgets.\n",
+            ["README.md"] = TypoFix.Readme,
         });
         var token = "ghp_e2e" + Guid.NewGuid().ToString("N");
-        broker ??= await RabbitMqBroker.CreateVirtualHostAsync();
+        var broker = await RabbitMqBroker.CreateVirtualHostAsync();
         var stack = new ProcessStack(directory, bare, token, broker, await MessageRecorder.StartAsync(broker.Url),
             await FakeGitHub.StartAsync(Repository, bare, token), await ScriptedLlm.StartAsync(), await OtlpReceiver.StartAsync());
         stack._overrides.AddRange(settings ?? []);
@@ -131,40 +130,6 @@ public sealed class ProcessStack : IAsyncDisposable
         return [.. own.Where(s => _overrides.All(o => o.Key != s.Key)), .. _overrides];
     }
 
-    /// <summary>The model's side of fixing the README's typo: read, plan, edit, say so, approve.</summary>
-    public static LlmScript FixTheTypo(LlmScript script) => script
-        .CallTool("filesystem_read_text_file", r => new { path = $"{Root(r)}/README.md" })
-        .Reply("""{"summary": "Fix the typo in the README's title.", "steps": ["Replace 'Widgts' with 'Widgets' in README.md"]}""")
-        .CallTool("filesystem_edit_file", r => new { path = $"{Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
-        .Reply("Fixed the typo in README.md.")
-        .Reply("""{"approved": true, "problems": [], "commitMessage": "Fix the typo in the README title", "pullRequestTitle": "Fix README typo", "pullRequestBody": "Replaces 'Widgts' with 'Widgets'."}""");
-
-    /// <summary>
-    /// A model that fixes the typo from whatever point of the conversation it is shown (see <see cref="LlmScript.Otherwise"/>):
-    /// a new conversation reads the README, the file read gets the plan, the go-ahead gets the edit, the edit the summary,
-    /// and a review the approval.
-    /// </summary>
-    public static LlmReply TypoFixer(LlmRequest request)
-    {
-        if (request.Messages[0].Content.Contains("You review a change", StringComparison.Ordinal))
-            return LlmReply.Answer("""{"approved": true, "problems": [], "commitMessage": "Fix the typo in the README title", "pullRequestTitle": "Fix README typo", "pullRequestBody": "Replaces 'Widgts' with 'Widgets'."}""");
-        var last = request.Messages[^1];
-        if (last.Role == "tool")
-        {
-            var called = request.Messages.Last(m => m.ToolCalls.Count > 0).ToolCalls[0];
-            return called == "filesystem_read_text_file"
-                ? LlmReply.Answer("""{"summary": "Fix the typo in the README's title.", "steps": ["Replace 'Widgts' with 'Widgets' in README.md"]}""")
-                : LlmReply.Answer("Fixed the typo in README.md.");
-        }
-        var root = Root(request);
-        return last.Content.StartsWith("Now make the change", StringComparison.Ordinal)
-            ? LlmReply.Call([("filesystem_edit_file", System.Text.Json.JsonSerializer.Serialize(
-                new { path = $"{root}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } }))])
-            : LlmReply.Call([("filesystem_read_text_file", System.Text.Json.JsonSerializer.Serialize(new { path = $"{root}/README.md" }))]);
-    }
-
-    public static string Root(LlmRequest request) => request.Find("checked out at `([^`]+)`");
-
     /// <summary>Waits for the issue's pull request and returns it, once Publisher has also finished the status comment.</summary>
     public async Task<FakePullRequest> PullRequestForAsync(int issue)
     {
@@ -206,13 +171,6 @@ public sealed class ProcessStack : IAsyncDisposable
         await GitHub.DisposeAsync();
         await Recorder.DisposeAsync();
         await Broker.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Files a server wrote as its own user; the test command's temp folder goes away with the run.
-        }
+        TestPaths.DeleteDirectory(Directory);
     }
 }

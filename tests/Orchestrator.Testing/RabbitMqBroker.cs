@@ -14,22 +14,20 @@ public static class RabbitMqBroker
 
     public static Uri ManagementUrl => Required("RABBITMQ_MANAGEMENT_URL");
 
-    /// <param name="broker">Another broker than RABBITMQ_URL's: its AMQP and management URLs.</param>
-    public static async Task<VirtualHost> CreateVirtualHostAsync(string? name = null, (Uri Url, Uri ManagementUrl)? broker = null)
+    public static async Task<VirtualHost> CreateVirtualHostAsync(string? name = null)
     {
         name ??= $"test-{Guid.NewGuid():N}";
-        var (amqp, management) = broker ?? (Url, ManagementUrl);
-        var http = ManagementClient(management);
-        var user = Uri.UnescapeDataString(amqp.UserInfo.Split(':')[0]);
+        var http = ManagementClient();
+        var user = Uri.UnescapeDataString(Url.UserInfo.Split(':')[0]);
         (await http.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
         (await http.PutAsJsonAsync($"api/permissions/{name}/{user}", new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
-        var url = new UriBuilder(amqp) { Path = "/" + name }.Uri;
+        var url = new UriBuilder(Url) { Path = "/" + name }.Uri;
         return new VirtualHost(name, url, http);
     }
 
-    public static HttpClient ManagementClient(Uri? managementUrl = null)
+    public static HttpClient ManagementClient()
     {
-        var management = managementUrl ?? ManagementUrl;
+        var management = ManagementUrl;
         var http = new HttpClient { BaseAddress = new UriBuilder(management) { UserName = "", Password = "" }.Uri };
         var credentials = Uri.UnescapeDataString(management.UserInfo);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));

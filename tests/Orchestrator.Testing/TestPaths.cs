@@ -15,6 +15,19 @@ public static class TestPaths
         return path;
     }
 
+    /// <summary>Removes a test's folder, leaving what it may not remove: files an MCP server in a container wrote as its own user.</summary>
+    public static void DeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // The test command's temp folder goes away with the run.
+        }
+    }
+
     /// <summary>The built host of a service, e.g. Intake → services/Intake/Orchestrator.Intake.Host/bin/…/Orchestrator.Intake.Host.dll.</summary>
     public static string ServiceHostDll(string service)
     {

@@ -125,13 +125,6 @@ public sealed class TestGateway : IAsyncDisposable
         await Caller.DisposeAsync();
         await Recorder.DisposeAsync();
         await Broker.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Files a server wrote as its own user; the test command's temp folder goes away with the run.
-        }
+        TestPaths.DeleteDirectory(Directory);
     }
 }

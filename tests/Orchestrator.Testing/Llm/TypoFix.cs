@@ -1,10 +1,11 @@
-using Orchestrator.Testing.Llm;
+namespace Orchestrator.Testing.Llm;
 
-namespace Orchestrator.Planner.Tests;
-
-/// <summary>The model's side of the conversations the tests hold: what a competent model would answer, step by step.</summary>
-public static class Scripts
+/// <summary>The model's side of the conversation most tests hold: fixing the typo in a README that says "Widgts".</summary>
+public static class TypoFix
 {
+    public const string Readme = "# Widgts\n\nSmall widgets.\n";
+    public const string FixedReadme = "# Widgets\n\nSmall widgets.\n";
+
     /// <summary>The workspace root, as the planning prompt names it.</summary>
     public static string Root(LlmRequest request) => request.Find("checked out at `([^`]+)`");
 
