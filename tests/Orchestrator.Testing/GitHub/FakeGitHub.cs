@@ -4,12 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Orchestrator.Testing.GitHub;
 
@@ -64,16 +59,12 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     /// <param name="gitDirectory">A bare repository: the repository's git data, which ToolGateway can clone as well.</param>
     public static async Task<FakeGitHub> StartAsync(string repository, string gitDirectory, string token)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var parts = repository.Split('/');
         var fake = new FakeGitHub(app, parts[0], parts[1], new FakeGitStore(gitDirectory));
         fake._tokens.Add(token);
         fake.Map(app);
-        await app.StartAsync();
-        fake.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        fake.Url = await LoopbackServer.StartAsync(app);
         return fake;
     }
 

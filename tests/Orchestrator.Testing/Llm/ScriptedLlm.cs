@@ -1,12 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Orchestrator.Testing.Llm;
 
@@ -45,14 +40,10 @@ public sealed class ScriptedLlm : IAsyncDisposable
 
     public static async Task<ScriptedLlm> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var llm = new ScriptedLlm(app);
         app.MapPost("/v1/chat/completions", llm.CompleteAsync);
-        await app.StartAsync();
-        llm.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/v1");
+        llm.BaseUrl = new Uri(await LoopbackServer.StartAsync(app), "v1");
         return llm;
     }
 

@@ -1,3 +1,5 @@
+using Orchestrator.Contracts;
+
 namespace Orchestrator.Planner.Runs;
 
 public enum RunStatus
@@ -40,6 +42,9 @@ public sealed class Run
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public List<TranscriptEntry> Transcript { get; set; } = [];
+
+    /// <summary>What the run has spent, as the messages that end it report it.</summary>
+    public RunUsage Usage => new(Turns, ToolCalls, InputTokens, OutputTokens, Cost, Duration);
 
     public bool IsFinished => Status is RunStatus.Proposed or RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
 }

@@ -29,7 +29,7 @@ public sealed class RunBudget(Run run, PlannerOptions limits, ModelPrice? price,
         get
         {
             UpdateDuration();
-            return new RunUsage(run.Turns, run.ToolCalls, run.InputTokens, run.OutputTokens, run.Cost, run.Duration);
+            return run.Usage;
         }
     }
 

@@ -152,8 +152,7 @@ public sealed class RunScheduler(
             run.FailureReason = reason;
             run.Error = transcript.Redact(detail);
             await transcript.AddAsync("failure", $"{reason}: {detail}", isError: true);
-            await bus.Publish(new WorkItemFailed(id, reason, run.Error,
-                new RunUsage(run.Turns, run.ToolCalls, run.InputTokens, run.OutputTokens, run.Cost, run.Duration)), CancellationToken.None);
+            await bus.Publish(new WorkItemFailed(id, reason, run.Error, run.Usage), CancellationToken.None);
         }
         run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(CancellationToken.None);
