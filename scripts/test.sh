@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command. On a fresh Debian 12 machine (root, .NET 10 SDK, Node 20) it installs and starts what the tests
-# need, builds and runs the whole suite, stops what it started, and ends with one line "N passed, N failed, N skipped".
+# need, builds and runs the whole suite and then the compose smoke test (scripts/compose-smoke.sh, counted as one test),
+# stops what it started, and ends with one line "N passed, N failed, N skipped".
 # It exits non-zero on any failure, and when no test ran.
 #   RABBITMQ_URL (+ RABBITMQ_MANAGEMENT_URL) set: use that broker instead of starting one.
 set -euo pipefail
@@ -34,6 +35,15 @@ count() { grep -E "^\s+$1: [0-9]+" "$INFRA_WORK/test.log" | tail -1 | grep -oE '
 passed=$(count succeeded)
 failed=$(count failed)
 skipped=$(count skipped)
+
+# The compose stack as users run it (images built, one issue to a pull request, scaled): one test more.
+echo "Compose smoke test (scripts/compose-smoke.sh)..."
+if bash scripts/compose-smoke.sh 2>&1 | sed 's/^/  [compose] /'; then
+  passed=$((passed + 1))
+else
+  echo "The compose smoke test failed."
+  failed=$((failed + 1))
+fi
 # The suite must leave no MCP server container behind (the tests' deployments are named orchestrator-test-*).
 left=$(docker ps --all --format '{{.Names}} {{.Label "org.orchestrator.deployment"}}' | awk '$2 ~ /^orchestrator-test-/ {print $1}')
 if [ -n "$left" ]; then

@@ -152,6 +152,72 @@ infra_mcp_images() {
   done < <(grep -vE '^\s*(#|$)' "$root/tests/mcp-servers/images.txt")
 }
 
+# ---- Stand-ins for the registry images docker-compose.yml builds on (no registry is reachable here) ----
+
+# A Debian 12 base image from the Debian archive (debootstrap), trusting what the host trusts: its CA bundle is the
+# image's, so a TLS-intercepting proxy between this machine and the package registries is trusted inside as well.
+infra_debian_image() {
+  local image=$1 rootfs="$INFRA_WORK/debian-rootfs"
+  docker image inspect "$image" >/dev/null 2>&1 && return 0
+  infra_apt /usr/sbin/debootstrap debootstrap
+  infra_log "building $image (debootstrap)"
+  debootstrap --variant=minbase --include=ca-certificates,libssl3 bookworm "$rootfs" http://deb.debian.org/debian \
+    >"$INFRA_WORK/debootstrap.log" 2>&1 || { tail -30 "$INFRA_WORK/debootstrap.log" >&2; return 1; }
+  cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' - "$image" >/dev/null
+  rm -rf "$rootfs"
+}
+
+# The host's .NET on that Debian image: the whole SDK (the SDK_IMAGE stand-in), or only the shared runtimes (the
+# RUNTIME_IMAGE stand-in, as mcr.microsoft.com/dotnet/aspnet is).
+infra_dotnet_image() {
+  local image=$1 kind=$2 base=$3 context="$INFRA_WORK/dotnet-image" dotnet=/usr/share/dotnet
+  docker image inspect "$image" >/dev/null 2>&1 && return 0
+  infra_log "building $image from the host's .NET"
+  mkdir -p "$context"
+  local exclude=()
+  [ "$kind" = sdk ] || exclude=(--exclude=./sdk --exclude=./packs --exclude=./templates --exclude=./sdk-manifests --exclude=./dnx)
+  tar -C "$dotnet" "${exclude[@]}" -c . | tar -C "$context" -x
+  local env_lines='ENV DOTNET_ROOT=/usr/share/dotnet DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1'
+  [ "$kind" = sdk ] && env_lines="$env_lines NUGET_CERT_REVOCATION_MODE=offline"
+  cat >"$INFRA_WORK/dotnet.Dockerfile" <<DOCKERFILE
+FROM $base
+COPY . /usr/share/dotnet/
+RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
+$env_lines
+DOCKERFILE
+  docker build -q -f "$INFRA_WORK/dotnet.Dockerfile" -t "$image" "$context" >"$INFRA_WORK/docker-build.log" 2>&1 \
+    || { cat "$INFRA_WORK/docker-build.log" >&2; return 1; }
+  rm -rf "$context"
+}
+
+# Base images for the compose stack, all built here: exports DOTNET_SDK_IMAGE, DOTNET_RUNTIME_IMAGE, RABBITMQ_IMAGE and
+# JAEGER_IMAGE, the variables docker-compose.yml reads.
+infra_compose_base_images() {
+  local root=$1 version debian=orchestrator-local/debian:bookworm
+  version=$(dotnet --version)
+  infra_debian_image "$debian"
+  export DOTNET_SDK_IMAGE="orchestrator-local/dotnet-sdk:$version" DOTNET_RUNTIME_IMAGE="orchestrator-local/aspnet:$version"
+  infra_dotnet_image "$DOTNET_SDK_IMAGE" sdk "$debian"
+  infra_dotnet_image "$DOTNET_RUNTIME_IMAGE" runtime "$debian"
+  export RABBITMQ_IMAGE=orchestrator-local/rabbitmq:3-management
+  if ! docker image inspect "$RABBITMQ_IMAGE" >/dev/null 2>&1; then
+    infra_log "building $RABBITMQ_IMAGE (Debian's rabbitmq-server)"
+    docker build -q --build-arg BASE_IMAGE="$debian" -t "$RABBITMQ_IMAGE" "$root/tests/stand-ins/rabbitmq" \
+      >"$INFRA_WORK/docker-build.log" 2>&1 || { cat "$INFRA_WORK/docker-build.log" >&2; return 1; }
+  fi
+  # The tracing dashboard's stand-in is ours, so it is built every time.
+  export JAEGER_IMAGE=orchestrator-local/tracing:latest
+  infra_log "building $JAEGER_IMAGE (tests/Orchestrator.TracingStandIn)"
+  dotnet publish "$root/tests/Orchestrator.TracingStandIn" -c Release -v q -nologo -clp:ErrorsOnly -o "$INFRA_WORK/tracing" >&2
+  cp "$root/tests/Orchestrator.TracingStandIn/Dockerfile" "$INFRA_WORK/tracing/"
+  docker build -q --build-arg RUNTIME_IMAGE="$DOTNET_RUNTIME_IMAGE" -t "$JAEGER_IMAGE" "$INFRA_WORK/tracing" \
+    >"$INFRA_WORK/docker-build.log" 2>&1 || { cat "$INFRA_WORK/docker-build.log" >&2; return 1; }
+}
+
 infra_cleanup() {
   local i
   for (( i=${#INFRA_CLEANUP[@]}-1; i>=0; i-- )); do

@@ -6,7 +6,8 @@ namespace Orchestrator.Testing;
 /// </summary>
 public static class Eventually
 {
-    public static async Task<T> Until<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
+    /// <param name="pause">Between checks: 25 ms unless the probe is costly (a process, a container).</param>
+    public static async Task<T> Until<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what, TimeSpan? pause = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         var last = await probe();
@@ -14,7 +15,7 @@ public static class Eventually
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0.#} s waiting for {what}; last seen: {last}");
-            await Task.Delay(25);
+            await Task.Delay(pause ?? TimeSpan.FromMilliseconds(25));
             last = await probe();
         }
         return last;

@@ -7,14 +7,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Orchestrator.Testing;
 
-/// <summary>The stand-ins for what lives on the internet (GitHub, the LLM, the tracing backend): real HTTP on 127.0.0.1.</summary>
+/// <summary>
+/// The stand-ins for what lives on the internet (GitHub, the LLM, the tracing backend): real HTTP, on 127.0.0.1 unless
+/// containers must reach them too (the compose smoke test).
+/// </summary>
 public static class LoopbackServer
 {
-    /// <summary>An app to map the stand-in's routes on, listening on a free port of 127.0.0.1, logging nothing.</summary>
-    public static WebApplication Create()
+    public const string Loopback = "http://127.0.0.1:0";
+
+    /// <summary>An app to map the stand-in's routes on, listening on <paramref name="urls"/> (a free port of 127.0.0.1 by default), logging nothing.</summary>
+    public static WebApplication Create(params string[] urls)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(urls.Length == 0 ? Loopback : string.Join(';', urls));
         builder.Logging.ClearProviders();
         return builder.Build();
     }

@@ -56,10 +56,17 @@ public sealed partial class FakeGitHub : IAsyncDisposable
 
     public IReadOnlyList<RecordedRequest> Requests => _requests.Snapshot();
 
+    /// <summary>
+    /// Where the repository is cloned from over HTTP, as GIT_CLONE_BASE_URL ("{base}/{owner}/{name}.git"), for a clone
+    /// that cannot reach the bare repository's folder (from a container).
+    /// </summary>
+    public Uri GitBaseUrl => new(Url, "git");
+
     /// <param name="gitDirectory">A bare repository: the repository's git data, which ToolGateway can clone as well.</param>
-    public static async Task<FakeGitHub> StartAsync(string repository, string gitDirectory, string token)
+    /// <param name="listenUrl">Where to listen, when not on a free port of 127.0.0.1.</param>
+    public static async Task<FakeGitHub> StartAsync(string repository, string gitDirectory, string token, string listenUrl = LoopbackServer.Loopback)
     {
-        var app = LoopbackServer.Create();
+        var app = LoopbackServer.Create(listenUrl);
         var parts = repository.Split('/');
         var fake = new FakeGitHub(app, parts[0], parts[1], new FakeGitStore(gitDirectory));
         fake._tokens.Add(token);
@@ -135,6 +142,8 @@ public sealed partial class FakeGitHub : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
+        // Before the API's middleware: the repository's files are public, as a public repository's are.
+        app.Map($"/git/{Owner}/{Name}.git", git => git.Run(ServeGitFileAsync));
         app.Use(Middleware);
         var repo = app.MapGroup("/api/v3/repos/{owner}/{name}");
         repo.MapGet("/issues", ListIssues);
@@ -161,6 +170,26 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         repo.MapPatch("/pulls/{number:int}", UpdatePull);
         repo.MapGet("/installation", GetInstallation);
         app.MapPost("/api/v3/app/installations/{id:long}/access_tokens", CreateInstallationToken);
+    }
+
+    /// <summary>
+    /// git's "dumb" HTTP protocol: the bare repository's files as they are, after <c>git update-server-info</c> has
+    /// listed its refs and packs, so <c>git clone {GitBaseUrl}/{owner}/{name}.git</c> works from anywhere that reaches us.
+    /// </summary>
+    private async Task ServeGitFileAsync(HttpContext context)
+    {
+        var relative = (context.Request.Path.Value ?? "").TrimStart('/');
+        if (relative == "info/refs")
+            await Git.UpdateServerInfoAsync();
+        var root = Path.GetFullPath(Git.GitDirectory) + Path.DirectorySeparatorChar;
+        var file = Path.GetFullPath(Path.Combine(root, relative));
+        if (relative.Length == 0 || !file.StartsWith(root, StringComparison.Ordinal) || !File.Exists(file))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+        context.Response.ContentType = relative == "info/refs" ? "text/plain" : "application/octet-stream";
+        await context.Response.SendFileAsync(file);
     }
 
     private async Task Middleware(HttpContext context, RequestDelegate next)

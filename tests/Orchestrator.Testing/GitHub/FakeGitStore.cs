@@ -91,6 +91,9 @@ public sealed class FakeGitStore(string gitDirectory)
         return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("commit ", StringComparison.Ordinal)).Select(l => l[7..])];
     }
 
+    /// <summary>Lists refs and packs for git's dumb HTTP protocol.</summary>
+    public Task<string> UpdateServerInfoAsync() => Locked(() => GitAsync(null, null, "update-server-info"));
+
     public Task<string> ShowAsync(string revisionAndPath) => GitAsync(null, null, "show", revisionAndPath);
 
     private async Task<T> Locked<T>(Func<Task<T>> action)

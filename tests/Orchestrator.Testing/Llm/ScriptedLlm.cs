@@ -38,9 +38,10 @@ public sealed class ScriptedLlm : IAsyncDisposable
     public IEnumerable<(string Key, string? Value)> Settings =>
         [("OPENAI_BASE_URL", BaseUrl.ToString()), ("OPENAI_API_KEY", ApiKey), ("OPENAI_MODEL", Model)];
 
-    public static async Task<ScriptedLlm> StartAsync()
+    /// <param name="listenUrl">Where to listen, when not on a free port of 127.0.0.1.</param>
+    public static async Task<ScriptedLlm> StartAsync(string listenUrl = LoopbackServer.Loopback)
     {
-        var app = LoopbackServer.Create();
+        var app = LoopbackServer.Create(listenUrl);
         var llm = new ScriptedLlm(app);
         app.MapPost("/v1/chat/completions", llm.CompleteAsync);
         llm.BaseUrl = new Uri(await LoopbackServer.StartAsync(app), "v1");

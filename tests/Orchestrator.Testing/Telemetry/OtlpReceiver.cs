@@ -10,7 +10,9 @@ public sealed record ReceivedSpan(string Service, string Scope, string TraceId, 
 /// <summary>
 /// An OTLP/HTTP receiver on 127.0.0.1 standing in for the tracing backend, so services in processes of their own export
 /// their spans to the test as they would to the dashboard (<c>OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf</c>). Traces are
-/// decoded (a few fields of the protobuf are enough); logs and metrics are accepted and dropped.
+/// decoded (a few fields of the protobuf are enough); logs and metrics are accepted and dropped. It answers a trace's
+/// query as Jaeger's API does (<c>GET /api/traces/{traceId}</c>, the fields that identify spans), which makes it the
+/// tracing dashboard's stand-in in the compose smoke test (tests/Orchestrator.TracingStandIn).
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
@@ -31,14 +33,46 @@ public sealed class OtlpReceiver : IAsyncDisposable
     public IEnumerable<(string Key, string? Value)> Settings =>
         [("OTEL_EXPORTER_OTLP_ENDPOINT", Endpoint.ToString().TrimEnd('/')), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), ("OTEL_BSP_SCHEDULE_DELAY", "200")];
 
-    public static async Task<OtlpReceiver> StartAsync()
+    /// <param name="urls">Where to listen, when not on a free port of 127.0.0.1.</param>
+    public static async Task<OtlpReceiver> StartAsync(params string[] urls)
     {
-        var app = LoopbackServer.Create();
+        var app = LoopbackServer.Create(urls);
         var receiver = new OtlpReceiver(app);
         app.MapPost("/v1/traces", (Delegate)receiver.TracesAsync);
         app.MapPost("/v1/{signal}", () => Results.Bytes([], "application/x-protobuf"));
+        app.MapGet("/api/traces/{traceId}", receiver.JaegerTrace);
+        app.MapGet("/api/services", () => Results.Json(new { data = receiver.Spans.Select(s => s.Service).Distinct().Order() }));
         receiver.Endpoint = await LoopbackServer.StartAsync(app);
         return receiver;
+    }
+
+    /// <summary>A trace in the shape of Jaeger's query API: its spans, each naming its process, and the processes' services.</summary>
+    private IResult JaegerTrace(string traceId)
+    {
+        var spans = Spans.Where(s => s.TraceId.Equals(traceId, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (spans.Count == 0)
+            return Results.Json(new { data = (object?)null, errors = new[] { new { code = 404, msg = "trace not found" } } }, statusCode: 404);
+        var processes = spans.Select(s => s.Service).Distinct().Select((service, i) => (Service: service, Id: $"p{i + 1}")).ToList();
+        return Results.Json(new
+        {
+            data = new[]
+            {
+                new
+                {
+                    traceID = traceId.ToLowerInvariant(),
+                    spans = spans.Select(s => new
+                    {
+                        traceID = s.TraceId,
+                        spanID = s.SpanId,
+                        operationName = s.Name,
+                        references = s.ParentSpanId.Length == 0 ? [] : new[] { new { refType = "CHILD_OF", traceID = s.TraceId, spanID = s.ParentSpanId } },
+                        processID = processes.First(p => p.Service == s.Service).Id,
+                        tags = s.Attributes.Select(a => new { key = a.Key, type = "string", value = a.Value }),
+                    }),
+                    processes = processes.ToDictionary(p => p.Id, p => new { serviceName = p.Service }),
+                },
+            },
+        });
     }
 
     private async Task<IResult> TracesAsync(HttpRequest request)

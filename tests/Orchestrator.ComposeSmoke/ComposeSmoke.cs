@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Orchestrator.Testing;
+using Orchestrator.Testing.GitHub;
+using Orchestrator.Testing.Llm;
+
+namespace Orchestrator.ComposeSmoke;
+
+/// <summary>
+/// The system as its users run it: docker-compose.yml built and started (base images are whatever DOTNET_SDK_IMAGE,
+/// DOTNET_RUNTIME_IMAGE, RABBITMQ_IMAGE and JAEGER_IMAGE name), GitHub and the LLM the tests' stand-ins, listening where
+/// the containers reach them (the Docker bridge's address, as host.docker.internal). One labelled issue becomes a pull
+/// request; the broker's management API and the tracing dashboard's API are checked; toolgateway is scaled to 3 and two
+/// more issues go through. The stack is left running: scripts/compose-smoke.sh tears it down.
+/// </summary>
+internal static class ComposeSmoke
+{
+    private const string Repository = "acme/widgets";
+    private const string Label = "orchestrator:work-item";
+    private static readonly string[] Services = ["intake", "planner", "toolgateway", "publisher"];
+    private static readonly TimeSpan WorkItemTimeout = TimeSpan.FromMinutes(4);
+    private static readonly Stopwatch Clock = Stopwatch.StartNew();
+
+    public static async Task RunAsync()
+    {
+        var root = TestPaths.RepositoryRoot;
+        var work = TestPaths.NewTempDirectory("compose-smoke");
+        var bridge = (await Docker("network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}")).Trim();
+        var bare = GitRepository.CreateBare(Path.Combine(work, "repos"), Repository, "main", new Dictionary<string, string> { ["README.md"] = TypoFix.Readme });
+        var token = "ghp_smoke" + Guid.NewGuid().ToString("N");
+        await using var gitHub = await FakeGitHub.StartAsync(Repository, bare, token, $"http://{bridge}:0");
+        await using var llm = await ScriptedLlm.StartAsync($"http://{bridge}:0");
+        var webhookSecret = Guid.NewGuid().ToString("N");
+        var (rabbitUser, rabbitPassword) = ("smoke", Guid.NewGuid().ToString("N"));
+        var ports = new Dictionary<string, int>
+        {
+            ["INTAKE_PORT"] = FreePort(), ["PLANNER_PORT"] = FreePort(), ["RABBITMQ_UI_PORT"] = FreePort(), ["TRACING_UI_PORT"] = FreePort(),
+        };
+        var workspaces = Path.Combine(work, "workspaces");
+        Directory.CreateDirectory(workspaces);
+        var deployment = Environment.GetEnvironmentVariable("DEPLOYMENT_NAME") ?? "orchestrator-smoke";
+        var variables = new Dictionary<string, string>
+        {
+            ["RABBITMQ_USER"] = rabbitUser,
+            ["RABBITMQ_PASSWORD"] = rabbitPassword,
+            ["REPO_OWNER"] = "acme",
+            ["REPO_NAME"] = "widgets",
+            ["GITHUB_API_URL"] = OnHost(gitHub.Url).ToString(),
+            ["GITHUB_TOKEN"] = token,
+            ["GITHUB_WEBHOOK_SECRET"] = webhookSecret,
+            ["GITHUB_POLL_INTERVAL"] = "00:00:05",
+            ["GIT_CLONE_BASE_URL"] = OnHost(gitHub.GitBaseUrl).ToString(),
+            ["OPENAI_BASE_URL"] = OnHost(llm.BaseUrl).ToString(),
+            ["OPENAI_API_KEY"] = ScriptedLlm.ApiKey,
+            ["OPENAI_MODEL"] = ScriptedLlm.Model,
+            ["WORKSPACES_HOST_PATH"] = workspaces,
+            ["DEPLOYMENT_NAME"] = deployment,
+        };
+        foreach (var (key, port) in ports)
+            variables[key] = port.ToString();
+        // The base images, the project name and the rest of the caller's environment reach docker-compose as they are.
+        var compose = new Compose(root, variables, Path.Combine(work, "compose.log"));
+        Step($"fakes on {bridge} (host.docker.internal); compose log: {compose.LogFile}");
+
+        Step("building the images (docker-compose build)");
+        await compose.RunAsync(TimeSpan.FromMinutes(20), ["build", .. Services]);
+        Step("starting the stack (docker-compose up -d)");
+        await compose.RunAsync(TimeSpan.FromMinutes(5), "up", "-d");
+        await WaitHealthyAsync(compose, toolGateways: 1);
+
+        using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports["INTAKE_PORT"]}/") };
+        var first = gitHub.AddIssue("Typo in the README", "The title says Widgts.", [Label]);
+        llm.Script(first.Title).FixTheTypo();
+        Step($"issue #{first.Number} labelled: delivering the webhook to Intake");
+        (await Webhooks.DeliverAsync(intake, webhookSecret, "issues", Webhooks.Labeled(Repository, first, Label))).EnsureSuccessStatusCode();
+        await PullRequestAsync(compose, gitHub, first.Number);
+
+        using var rabbit = Authorized($"http://127.0.0.1:{ports["RABBITMQ_UI_PORT"]}/", rabbitUser, rabbitPassword);
+        await CheckBrokerAsync(rabbit);
+        await CheckTraceAsync(intake, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports["TRACING_UI_PORT"]}/") }, first.Number);
+
+        Step("scaling toolgateway to 3 (docker-compose up -d --scale toolgateway=3)");
+        await compose.RunAsync(TimeSpan.FromMinutes(5), "up", "-d", "--no-recreate", "--scale", "toolgateway=3");
+        await WaitHealthyAsync(compose, toolGateways: 3);
+        await Eventually.Until(() => ConsumersAsync(rabbit, "toolgateway-open-workspace"), n => n == 3, TimeSpan.FromMinutes(1),
+            "three ToolGateway replicas consuming toolgateway-open-workspace", TimeSpan.FromSeconds(1));
+        // Titles that do not contain one another: each names its own script.
+        var more = new[] { gitHub.AddIssue("Widgts misspelt (second report)", "Widgts, still.", [Label]), gitHub.AddIssue("Title typo (third report)", "Widgts!", [Label]) };
+        foreach (var issue in more)
+        {
+            llm.Script(issue.Title).FixTheTypo();
+            (await Webhooks.DeliverAsync(intake, webhookSecret, "issues", Webhooks.Labeled(Repository, issue, Label))).EnsureSuccessStatusCode();
+        }
+        Step($"issues #{more[0].Number} and #{more[1].Number} labelled with three replicas");
+        await Task.WhenAll(more.Select(i => PullRequestAsync(compose, gitHub, i.Number)));
+
+        await Eventually.Until(async () => (await Docker("ps", "-aq", "--filter", $"label=org.orchestrator.deployment={deployment}")).Trim(),
+            ids => ids.Length == 0, TimeSpan.FromMinutes(1), "the MCP server containers to be removed", TimeSpan.FromSeconds(1));
+        Step("no MCP server container left");
+        TestPaths.DeleteDirectory(work);
+    }
+
+    private static async Task WaitHealthyAsync(Compose compose, int toolGateways)
+    {
+        string[] expected = ["rabbitmq", "jaeger", .. Services];
+        var health = await Eventually.Until(compose.HealthAsync,
+            h => expected.All(s => h.Any(c => c.Service == s)) && h.Count(c => c.Service == "toolgateway") == toolGateways
+                && h.All(c => c.Health is "healthy" || (c.Service == "jaeger" && c.Health == "running")),
+            TimeSpan.FromMinutes(5), "every container healthy", TimeSpan.FromSeconds(2));
+        Step($"healthy: {string.Join(", ", health.GroupBy(h => h.Service).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ×{g.Count()}"))}");
+    }
+
+    /// <summary>Waits for the issue's pull request (done once Publisher has labelled the issue) and checks what it holds.</summary>
+    private static async Task PullRequestAsync(Compose compose, FakeGitHub gitHub, int issue)
+    {
+        var started = Clock.Elapsed;
+        try
+        {
+            var labels = await Eventually.Until(() => Task.FromResult(gitHub.LabelsOf(issue)),
+                l => l.Contains("orchestrator:done") || l.Contains("orchestrator:failed"), WorkItemTimeout, $"a pull request for issue #{issue}",
+                TimeSpan.FromMilliseconds(250));
+            Check(labels.Contains("orchestrator:done"),
+                $"issue #{issue} done, but it failed:\n{string.Join("\n", gitHub.CommentsOn(issue).Select(c => c.Body))}");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{await compose.RunAsync(TimeSpan.FromMinutes(1), "logs", "--no-color", "--tail", "30")}", e);
+        }
+        var pulls = gitHub.PullRequests.Where(p => p.Head == $"orchestrator/issue-{issue}").ToList();
+        Check(pulls.Count == 1, $"one pull request for issue #{issue}, not {pulls.Count}");
+        var readme = await gitHub.Git.ShowAsync($"orchestrator/issue-{issue}:README.md");
+        Check(readme == TypoFix.FixedReadme, $"README.md on orchestrator/issue-{issue} is the fixed one, not:\n{readme}");
+        var comments = gitHub.CommentsOn(issue);
+        Check(comments.Count == 1 && comments[0].Body.Contains($"/pull/{pulls[0].Number}", StringComparison.Ordinal),
+            $"one status comment on issue #{issue} naming the pull request ({comments.Count} comments)");
+        Step($"issue #{issue}: pull request #{pulls[0].Number} with the README fix, status comment and labels " +
+            $"{string.Join(", ", gitHub.LabelsOf(issue))} ({(Clock.Elapsed - started).TotalSeconds:0.0} s)");
+    }
+
+    /// <summary>Every service's queues have consumers, and no message went to an error queue.</summary>
+    private static async Task CheckBrokerAsync(HttpClient rabbit)
+    {
+        var queues = await QueuesAsync(rabbit);
+        var errors = queues.Where(q => q.Name.EndsWith("_error", StringComparison.Ordinal) && q.Messages > 0).ToList();
+        Check(errors.Count == 0, $"no message in an error queue: {string.Join(", ", errors.Select(q => $"{q.Name} ({q.Messages})"))}");
+        var idle = queues.Where(q => !q.Name.EndsWith("_error", StringComparison.Ordinal) && !q.Name.EndsWith("_skipped", StringComparison.Ordinal)
+            && q.Consumers == 0).ToList();
+        Check(idle.Count == 0, $"every queue has a consumer: {string.Join(", ", idle.Select(q => q.Name))} have none");
+        using var connections = JsonDocument.Parse(await rabbit.GetStringAsync("api/connections"));
+        var names = connections.RootElement.EnumerateArray()
+            .Select(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n) ? n.GetString() : null).ToList();
+        Check(connections.RootElement.GetArrayLength() >= Services.Length, $"a connection from each service ({connections.RootElement.GetArrayLength()} connections)");
+        Step($"management API: {queues.Count} queues, all consumed, error queues empty, {names.Count} connections");
+    }
+
+    private static async Task<int> ConsumersAsync(HttpClient rabbit, string queue) =>
+        (await QueuesAsync(rabbit)).Where(q => q.Name == queue).Select(q => q.Consumers).FirstOrDefault();
+
+    private static async Task<List<(string Name, int Consumers, int Messages)>> QueuesAsync(HttpClient rabbit)
+    {
+        using var json = JsonDocument.Parse(await rabbit.GetStringAsync("api/queues?columns=name,consumers,messages"));
+        return [.. json.RootElement.EnumerateArray().Select(q => (q.GetProperty("name").GetString()!,
+            q.TryGetProperty("consumers", out var c) ? c.GetInt32() : 0, q.TryGetProperty("messages", out var m) ? m.GetInt32() : 0))];
+    }
+
+    /// <summary>The work item's trace id from Intake's ledger, then the dashboard's API holds spans of all four services.</summary>
+    private static async Task CheckTraceAsync(HttpClient intake, HttpClient tracing, int issue)
+    {
+        using var page = JsonDocument.Parse(await intake.GetStringAsync("api/work-items"));
+        var item = page.RootElement.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("issueNumber").GetInt32() == issue);
+        var traceId = item.GetProperty("traceId").GetString() ?? throw new InvalidOperationException($"issue #{issue}'s work item has no trace id");
+        var (services, operations) = await Eventually.Until(async () =>
+            {
+                var response = await tracing.GetAsync($"api/traces/{traceId}");
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                    return new Trace([], []);
+                using var trace = JsonDocument.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+                var data = trace.RootElement.GetProperty("data")[0];
+                return new Trace([.. data.GetProperty("processes").EnumerateObject().Select(p => p.Value.GetProperty("serviceName").GetString()!)],
+                    [.. data.GetProperty("spans").EnumerateArray().Select(s => s.GetProperty("operationName").GetString()!)]);
+            },
+            // The scripted conversation: five LLM turns (read, plan, edit, done, review), two of them tool calls.
+            t => Services.All(t.Services.Contains) && t.Operations.Count(o => o.StartsWith("chat ", StringComparison.Ordinal)) == 5
+                && t.Operations.Count(o => o == "call tool") == 2,
+            TimeSpan.FromMinutes(1), $"trace {traceId} on the dashboard with spans of all four services, LLM turns and tool calls", TimeSpan.FromSeconds(1));
+        Step($"tracing dashboard: trace {traceId} has {operations.Count} spans from {string.Join(", ", services.Order())}, " +
+            $"{operations.Count(o => o.StartsWith("chat ", StringComparison.Ordinal))} LLM turns, {operations.Count(o => o == "call tool")} tool calls");
+    }
+
+    private sealed record Trace(HashSet<string> Services, List<string> Operations);
+
+    private static HttpClient Authorized(string baseAddress, string user, string password) => new()
+    {
+        BaseAddress = new Uri(baseAddress),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"))) },
+    };
+
+    private static Uri OnHost(Uri url) => new UriBuilder(url) { Host = "host.docker.internal" }.Uri;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<string> Docker(params string[] args)
+    {
+        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"docker {string.Join(' ', args)}: {error}");
+    }
+
+    private static void Check(bool condition, string what)
+    {
+        if (!condition)
+            throw new InvalidOperationException($"Expected {what}");
+    }
+
+    private static void Step(string what) => Console.WriteLine($"[{Clock.Elapsed.TotalSeconds,6:0.0} s] {what}");
+}
