@@ -160,8 +160,13 @@ infra_debian_image() {
   local image=$1 rootfs="$INFRA_WORK/debian-rootfs"
   docker image inspect "$image" >/dev/null 2>&1 && return 0
   infra_apt /usr/sbin/debootstrap debootstrap
-  infra_log "building $image (debootstrap)"
-  debootstrap --variant=minbase --include=ca-certificates,libssl3 bookworm "$rootfs" http://deb.debian.org/debian \
+  # The Debian archive this machine installs from (deb822 or one-line sources).
+  local mirror
+  mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}')
+  [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+  mirror=${mirror:-http://deb.debian.org/debian}
+  infra_log "building $image (debootstrap from $mirror)"
+  debootstrap --variant=minbase --include=ca-certificates,libssl3 bookworm "$rootfs" "$mirror" \
     >"$INFRA_WORK/debootstrap.log" 2>&1 || { tail -30 "$INFRA_WORK/debootstrap.log" >&2; return 1; }
   cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
