@@ -17,7 +17,7 @@ internal sealed class Compose(string root, IReadOnlyDictionary<string, string> v
         var emptyEnvFile = Path.Combine(Path.GetDirectoryName(logFile)!, "empty.env");
         await File.WriteAllTextAsync(emptyEnvFile, "");
         return await RunProcessAsync("docker-compose", ["--project-directory", root, "-f", Path.Combine(root, "docker-compose.yml"),
-            "--env-file", emptyEnvFile, .. args], timeout);
+            "--env-file", emptyEnvFile, .. args], timeout, variables, logFile);
     }
 
     public async Task<IReadOnlyList<string>> ContainersAsync(string? service = null) =>
@@ -30,19 +30,20 @@ internal sealed class Compose(string root, IReadOnlyDictionary<string, string> v
         var ids = await ContainersAsync();
         if (ids.Count == 0)
             return [];
-        var output = await DockerAsync(["inspect", "-f",
+        var output = await Docker(["inspect", "-f",
             "{{index .Config.Labels \"com.docker.compose.service\"}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}", .. ids]);
         return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ', 2)).Select(p => (p[0], p[1].Trim()))];
     }
 
-    public Task<string> DockerAsync(string[] args) => RunProcessAsync("docker", args, TimeSpan.FromMinutes(1));
+    public static Task<string> Docker(params string[] args) => RunProcessAsync("docker", args, TimeSpan.FromMinutes(1));
 
-    private async Task<string> RunProcessAsync(string file, string[] args, TimeSpan timeout)
+    private static async Task<string> RunProcessAsync(string file, string[] args, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? variables = null, string? logFile = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
-        foreach (var (key, value) in variables)
+        foreach (var (key, value) in variables ?? new Dictionary<string, string>())
             start.Environment[key] = value;
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
@@ -63,7 +64,8 @@ internal sealed class Compose(string root, IReadOnlyDictionary<string, string> v
         }
         process.WaitForExit();
         var command = $"$ {file} {string.Join(' ', args)}";
-        await File.AppendAllTextAsync(logFile, $"{command}\n{output}{error}\n");
+        if (logFile is not null)
+            await File.AppendAllTextAsync(logFile, $"{command}\n{output}{error}\n");
         if (process.ExitCode != 0)
         {
             var lines = $"{output}{error}".Split('\n');

@@ -29,7 +29,7 @@ internal static class ComposeSmoke
     {
         var root = TestPaths.RepositoryRoot;
         var work = TestPaths.NewTempDirectory("compose-smoke");
-        var bridge = (await Docker("network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}")).Trim();
+        var bridge = (await Compose.Docker("network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}")).Trim();
         var bare = GitRepository.CreateBare(Path.Combine(work, "repos"), Repository, "main", new Dictionary<string, string> { ["README.md"] = TypoFix.Readme });
         var token = "ghp_smoke" + Guid.NewGuid().ToString("N");
         await using var gitHub = await FakeGitHub.StartAsync(Repository, bare, token, $"http://{bridge}:0");
@@ -98,7 +98,7 @@ internal static class ComposeSmoke
         Step($"issues #{more[0].Number} and #{more[1].Number} labelled with three replicas");
         await Task.WhenAll(more.Select(i => PullRequestAsync(compose, gitHub, i.Number)));
 
-        await Eventually.Until(async () => (await Docker("ps", "-aq", "--filter", $"label=org.orchestrator.deployment={deployment}")).Trim(),
+        await Eventually.Until(async () => (await Compose.Docker("ps", "-aq", "--filter", $"label=org.orchestrator.deployment={deployment}")).Trim(),
             ids => ids.Length == 0, TimeSpan.FromMinutes(1), "the MCP server containers to be removed", TimeSpan.FromSeconds(1));
         Step("no MCP server container left");
         TestPaths.DeleteDirectory(work);
@@ -206,18 +206,6 @@ internal static class ComposeSmoke
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<string> Docker(params string[] args)
-    {
-        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"docker {string.Join(' ', args)}: {error}");
     }
 
     private static void Check(bool condition, string what)
