@@ -74,6 +74,13 @@ public static class MessagingExtensions
                     // not throw here: validation reports it and the bus is never started.
                     var url = context.GetRequiredService<IConfiguration>().Get<BusOptions>()?.RabbitMqUrl;
                     cfg.Host(Setting.IsAbsoluteUri(url, "amqp", "amqps") ? new Uri(url!) : new Uri("amqp://unconfigured.invalid/"));
+                    // The bus endpoint's queue, where responses arrive, outlives a broker restart (see ReplicaEndpoint;
+                    // with an expiration, MassTransit declares the queue expiring rather than auto-deleted, and only its
+                    // exchange auto-deleted).
+                    cfg.Durable = true;
+                    cfg.AutoDelete = true;
+                    cfg.Exclusive = false;
+                    cfg.QueueExpiration = OwnQueueExpiration;
                     endpoints?.Invoke(context, cfg);
                     cfg.ConfigureEndpoints(context);
                 });
@@ -93,9 +100,23 @@ public static class MessagingExtensions
     }
 
     /// <summary>
-    /// A queue of this replica alone, for requests that must reach the replica holding some state (a workspace). It is
-    /// bound to no message type, so only what is sent to its address arrives, and it disappears with the replica.
+    /// How long a queue of one process's own (the bus endpoint's, a replica's) waits for its consumer before RabbitMQ
+    /// removes it: well over a broker restart and MassTransit's reconnect schedule (every 3 to 30 s per endpoint).
     /// </summary>
+    public static readonly TimeSpan OwnQueueExpiration = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A queue of this replica alone, for requests that must reach the replica holding some state (a workspace). It is
+    /// bound to no message type, so only what is sent to its address arrives, and it goes some time after the replica.
+    /// </summary>
+    /// <remarks>
+    /// Like the bus endpoint's queue (where responses arrive), it is durable, not auto-deleted but expiring
+    /// (<see cref="OwnQueueExpiration"/>), and its exchange durable and auto-deleted (gone with the queue's binding): a
+    /// broker restart keeps it. A transient or auto-deleted queue does not survive one (RabbitMQ deletes an auto-delete
+    /// queue when the shutdown closes its consumer's connection), and it comes back only when its endpoint reconnects,
+    /// each endpoint on its own schedule, up to 30 s after the broker: whatever a peer sent it meanwhile, a request or
+    /// a response, was dropped, and its sender waited out its whole timeout.
+    /// </remarks>
     public static void ReplicaEndpoint(
         this IBusFactoryConfigurator cfg, IBusRegistrationContext context, string queueName, Action<IReceiveEndpointConfigurator> configure)
     {
@@ -104,8 +125,10 @@ public static class MessagingExtensions
             endpoint.ConfigureConsumeTopology = false;
             if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
             {
+                rabbit.Durable = true;
                 rabbit.AutoDelete = true;
-                rabbit.Durable = false;
+                rabbit.Exclusive = false;
+                rabbit.QueueExpiration = OwnQueueExpiration;
             }
             // The configure-endpoints callback only reaches endpoints ConfigureEndpoints creates, so apply it here too.
             endpoint.UseEndpointDefaults(context);

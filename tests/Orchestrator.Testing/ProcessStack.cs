@@ -57,10 +57,15 @@ public sealed class ProcessStack : IAsyncDisposable
 
     public ServiceProcess this[string name] => _running[name];
 
-    public static Task<ProcessStack> StartAsync(params string[] services) => StartAsync(null, services);
+    public static Task<ProcessStack> StartAsync(params string[] services) => StartAsync(null, null, services);
 
     /// <param name="settings">Settings for every service, over the stack's own.</param>
-    public static async Task<ProcessStack> StartAsync(IEnumerable<(string Key, string? Value)>? settings, params string[] services)
+    public static Task<ProcessStack> StartAsync(IEnumerable<(string Key, string? Value)>? settings, params string[] services) =>
+        StartAsync(null, settings, services);
+
+    /// <param name="broker">A virtual host of another broker than the shared one (a private node the test restarts).</param>
+    /// <param name="settings">Settings for every service, over the stack's own.</param>
+    public static async Task<ProcessStack> StartAsync(VirtualHost? broker, IEnumerable<(string Key, string? Value)>? settings, params string[] services)
     {
         var directory = TestPaths.NewTempDirectory("processes");
         var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
@@ -68,7 +73,7 @@ public sealed class ProcessStack : IAsyncDisposable
             ["README.md"] = TypoFix.Readme,
         });
         var token = "ghp_e2e" + Guid.NewGuid().ToString("N");
-        var broker = await RabbitMqBroker.CreateVirtualHostAsync();
+        broker ??= await RabbitMqBroker.CreateVirtualHostAsync();
         var stack = new ProcessStack(directory, bare, token, broker, await MessageRecorder.StartAsync(broker.Url),
             await FakeGitHub.StartAsync(Repository, bare, token), await ScriptedLlm.StartAsync(), await OtlpReceiver.StartAsync());
         stack._overrides.AddRange(settings ?? []);

@@ -14,20 +14,22 @@ public static class RabbitMqBroker
 
     public static Uri ManagementUrl => Required("RABBITMQ_MANAGEMENT_URL");
 
-    public static async Task<VirtualHost> CreateVirtualHostAsync(string? name = null)
+    /// <param name="broker">Another broker than RABBITMQ_URL's (a test's private node): its AMQP and management URLs.</param>
+    public static async Task<VirtualHost> CreateVirtualHostAsync(string? name = null, (Uri Url, Uri ManagementUrl)? broker = null)
     {
         name ??= $"test-{Guid.NewGuid():N}";
-        var http = ManagementClient();
-        var user = Uri.UnescapeDataString(Url.UserInfo.Split(':')[0]);
+        var (amqp, management) = broker ?? (Url, ManagementUrl);
+        var http = ManagementClient(management);
+        var user = Uri.UnescapeDataString(amqp.UserInfo.Split(':')[0]);
         (await http.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
         (await http.PutAsJsonAsync($"api/permissions/{name}/{user}", new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
-        var url = new UriBuilder(Url) { Path = "/" + name }.Uri;
+        var url = new UriBuilder(amqp) { Path = "/" + name }.Uri;
         return new VirtualHost(name, url, http);
     }
 
-    public static HttpClient ManagementClient()
+    public static HttpClient ManagementClient(Uri? managementUrl = null)
     {
-        var management = ManagementUrl;
+        var management = managementUrl ?? ManagementUrl;
         var http = new HttpClient { BaseAddress = new UriBuilder(management) { UserName = "", Password = "" }.Uri };
         var credentials = Uri.UnescapeDataString(management.UserInfo);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));

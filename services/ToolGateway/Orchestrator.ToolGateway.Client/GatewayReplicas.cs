@@ -8,6 +8,13 @@ namespace Orchestrator.ToolGateway.Client;
 /// Which ToolGateway replicas are alive, from their heartbeats. A replica is lost when it says it is stopping or when
 /// three of its heartbeats are missing; a replica never heard of counts from the moment it is first asked about.
 /// </summary>
+/// <remarks>
+/// Heartbeats count as missing only while this instance can hear them: while its heartbeat endpoint is down (the broker
+/// went away, or the connection to it) no replica becomes overdue, and once the endpoint is back each replica has three
+/// intervals from then. Otherwise a broker restart would lose every session (and make the gateway replicas sweep each
+/// other's containers), and the replicas would stay lost for as long as this instance's heartbeat endpoint took to
+/// reconnect (MassTransit retries each endpoint on its own, up to 30 s apart).
+/// </remarks>
 public sealed class GatewayReplicas : IDisposable
 {
     private const int MissedHeartbeats = 3;
@@ -18,6 +25,8 @@ public sealed class GatewayReplicas : IDisposable
     private readonly ConcurrentDictionary<string, Replica> _byId = new();
     private readonly TimeProvider _time;
     private readonly ITimer _scan;
+    private volatile bool _deaf;
+    private long _hearingSinceTicks;
 
     public GatewayReplicas(TimeProvider time)
     {
@@ -37,20 +46,47 @@ public sealed class GatewayReplicas : IDisposable
             replica.Lose();
     }
 
+    /// <summary>
+    /// The replica at <paramref name="address"/> has just answered a request: it is alive, whatever its heartbeats said
+    /// (a lost one is known afresh, as a heartbeat would make it). After a broker restart its answer may come before the
+    /// heartbeats do.
+    /// </summary>
+    public void Answered(Uri address)
+    {
+        var now = _time.GetUtcNow();
+        var replica = _byAddress.AddOrUpdate(address,
+            _ => new Replica(DefaultInterval, now),
+            (_, known) => known.IsLost ? new Replica(known.Interval, now) : known);
+        replica.Heard(now, replica.Interval);
+    }
+
+    /// <summary>This instance's heartbeat endpoint stopped receiving: missing heartbeats say nothing until it is back.</summary>
+    public void Deafened() => _deaf = true;
+
+    /// <summary>This instance's heartbeat endpoint receives (again): each replica has three heartbeats from now to be heard.</summary>
+    public void Hearing()
+    {
+        Interlocked.Exchange(ref _hearingSinceTicks, _time.GetUtcNow().UtcTicks);
+        _deaf = false;
+    }
+
     /// <summary>Whether the replica has been heard from recently and has not said it is stopping.</summary>
     public bool IsAlive(string replicaId) =>
-        _byId.TryGetValue(replicaId, out var replica) && !replica.IsLost && !replica.IsOverdue(_time.GetUtcNow());
+        _byId.TryGetValue(replicaId, out var replica) && !replica.IsLost && !IsOverdue(replica, _time.GetUtcNow());
 
     /// <summary>Cancelled once the replica at <paramref name="address"/> is lost (already, if it is).</summary>
     public CancellationToken LostToken(Uri address) =>
         _byAddress.GetOrAdd(address, _ => new Replica(DefaultInterval, _time.GetUtcNow())).Lost;
+
+    private bool IsOverdue(Replica replica, DateTimeOffset now) =>
+        !_deaf && replica.IsOverdue(now, Interlocked.Read(ref _hearingSinceTicks));
 
     private void Scan()
     {
         var now = _time.GetUtcNow();
         foreach (var replica in _byAddress.Values)
         {
-            if (!replica.IsLost && replica.IsOverdue(now))
+            if (!replica.IsLost && IsOverdue(replica, now))
                 replica.Lose();
         }
     }
@@ -70,6 +106,7 @@ public sealed class GatewayReplicas : IDisposable
 
         public CancellationToken Lost => _lost.Token;
         public bool IsLost => _lost.IsCancellationRequested;
+        public TimeSpan Interval => TimeSpan.FromTicks(Interlocked.Read(ref _intervalTicks));
 
         public void Heard(DateTimeOffset at, TimeSpan every)
         {
@@ -77,8 +114,9 @@ public sealed class GatewayReplicas : IDisposable
             Interlocked.Exchange(ref _intervalTicks, every.Ticks);
         }
 
-        public bool IsOverdue(DateTimeOffset now) =>
-            now.UtcTicks - Interlocked.Read(ref _lastHeardTicks) > MissedHeartbeats * Interlocked.Read(ref _intervalTicks);
+        /// <param name="hearingSinceTicks">Since when heartbeats could be heard: none missed before.</param>
+        public bool IsOverdue(DateTimeOffset now, long hearingSinceTicks) =>
+            now.UtcTicks - Math.Max(Interlocked.Read(ref _lastHeardTicks), hearingSinceTicks) > MissedHeartbeats * Interlocked.Read(ref _intervalTicks);
 
         public void Lose()
         {
@@ -93,6 +131,34 @@ public sealed class GatewayReplicas : IDisposable
         }
 
         public void Dispose() => _lost.Dispose();
+    }
+}
+
+/// <summary>Tells <see cref="GatewayReplicas"/> whether its heartbeat endpoint receives.</summary>
+internal sealed class HeartbeatEndpointObserver(GatewayReplicas replicas) : IReceiveEndpointObserver
+{
+    public Task Ready(ReceiveEndpointReady ready)
+    {
+        replicas.Hearing();
+        return Task.CompletedTask;
+    }
+
+    public Task Stopping(ReceiveEndpointStopping stopping)
+    {
+        replicas.Deafened();
+        return Task.CompletedTask;
+    }
+
+    public Task Completed(ReceiveEndpointCompleted completed)
+    {
+        replicas.Deafened();
+        return Task.CompletedTask;
+    }
+
+    public Task Faulted(ReceiveEndpointFaulted faulted)
+    {
+        replicas.Deafened();
+        return Task.CompletedTask;
     }
 }
 

@@ -14,7 +14,9 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
     public async Task<WorkspaceOpened> OpenWorkspaceAsync(OpenWorkspace request, CancellationToken cancellationToken)
     {
         var client = clients.CreateRequestClient<OpenWorkspace>(RequestTimeout.After(ms: Ms(options.Value.WorkspaceRequestTimeout)));
-        return (await client.GetResponse<WorkspaceOpened>(request, cancellationToken)).Message;
+        var opened = (await client.GetResponse<WorkspaceOpened>(request, cancellationToken)).Message;
+        replicas.Answered(opened.ReplicaAddress);
+        return opened;
     }
 
     /// <summary>The shared servers' tools, from any replica.</summary>

@@ -24,11 +24,16 @@ public static class ToolGatewayClientExtensions
         return services;
     }
 
-    /// <summary>Heartbeats reach every instance: each gets a temporary queue of its own, gone when it stops.</summary>
+    /// <summary>
+    /// Heartbeats reach every instance: each gets a temporary queue of its own, gone when it stops. The replica tracker
+    /// learns whether that queue's endpoint receives, so heartbeats it could not hear are not counted as missed.
+    /// </summary>
     public static void AddGatewayReplicaHeartbeats(this IBusRegistrationConfigurator bus) =>
         bus.AddConsumer<GatewayReplicaHeartbeatConsumer>().Endpoint(e =>
         {
             e.Temporary = true;
             e.InstanceId = Guid.NewGuid().ToString("N")[..12];
+            e.AddConfigureEndpointCallback((context, endpoint) =>
+                endpoint.ConnectReceiveEndpointObserver(new HeartbeatEndpointObserver(context.GetRequiredService<GatewayReplicas>())));
         });
 }

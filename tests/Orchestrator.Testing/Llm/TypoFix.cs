@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Orchestrator.Testing.Llm;
 
 /// <summary>The model's side of the conversation most tests hold: fixing the typo in a README that says "Widgts".</summary>
@@ -27,4 +29,26 @@ public static class TypoFix
         .CallTool("filesystem_edit_file", r => new { path = $"{Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
         .Reply("Fixed the typo in README.md.")
         .Reply(ApprovedReview);
+
+    /// <summary>
+    /// A model without memory that fixes the typo from whatever point of the conversation it is shown (for
+    /// <see cref="LlmScript.Otherwise"/>, when a run may start over any number of times): a new conversation reads the
+    /// README, the file read gets the plan, the go-ahead gets the edit, the edit the summary, and a review the approval.
+    /// </summary>
+    public static LlmReply Fixer(LlmRequest request)
+    {
+        if (request.Messages[0].Content.Contains("You review a change", StringComparison.Ordinal))
+            return LlmReply.Answer(ApprovedReview);
+        var last = request.Messages[^1];
+        if (last.Role == "tool")
+        {
+            var called = request.Messages.Last(m => m.ToolCalls.Count > 0).ToolCalls[0];
+            return called == "filesystem_read_text_file" ? LlmReply.Answer(PlanJson) : LlmReply.Answer("Fixed the typo in README.md.");
+        }
+        var root = Root(request);
+        return last.Content.StartsWith("Now make the change", StringComparison.Ordinal)
+            ? LlmReply.Call([("filesystem_edit_file", JsonSerializer.Serialize(
+                new { path = $"{root}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } }))])
+            : LlmReply.Call([("filesystem_read_text_file", JsonSerializer.Serialize(new { path = $"{root}/README.md" }))]);
+    }
 }

@@ -13,8 +13,8 @@ public sealed class Replica(IConfiguration configuration)
     public string QueueName => $"toolgateway-replica-{Id}";
 
     /// <summary>
-    /// The replica queue's full input address, as the bus configured it: it carries the queue's properties (temporary), so
-    /// a sender declares it the same way.
+    /// The replica queue's full input address, as the bus configured it: it carries the queue's properties (durable,
+    /// auto-deleted exchange), so a sender declares it the same way.
     /// </summary>
     public Uri Address { get; set; } = null!;
 }

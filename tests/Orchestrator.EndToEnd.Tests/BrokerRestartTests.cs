@@ -1,0 +1,58 @@
+using Orchestrator.Testing;
+using Orchestrator.Testing.GitHub;
+using Orchestrator.Testing.Llm;
+
+namespace Orchestrator.EndToEnd.Tests;
+
+/// <summary>
+/// RabbitMQ stopped and started again in the middle of a run, on a private node (the shared broker serves the rest of
+/// the suite): the services reconnect and the work item still ends with exactly one pull request.
+/// </summary>
+[Collection(ProcessStack.Collection)]
+public sealed class BrokerRestartTests
+{
+    [Fact]
+    public async Task RabbitMQ_restarted_mid_run_the_services_reconnect_and_the_issue_gets_one_pull_request()
+    {
+        await using var rabbit = await PrivateRabbitMq.StartAsync();
+        var broker = await RabbitMqBroker.CreateVirtualHostAsync(broker: (rabbit.Url, rabbit.ManagementUrl));
+        await using var stack = await ProcessStack.StartAsync(broker, null, ProcessStack.AllServices);
+        TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The model's second answer (the plan, the README read) waits out the restart. Whatever the run asks after it
+        // (the same attempt going on, or one started over if the replica counted as lost), a model without memory answers.
+        stack.Llm.Script("Typo in the README")
+            .Then(TypoFix.Fixer)
+            .WaitFor(gate.Task, TypoFix.Fixer, reached)
+            .Otherwise(TypoFix.Fixer);
+        var issue = stack.GitHub.AddIssue("Typo in the README", "The title says Widgts.", [ProcessStack.Label]);
+        await reached.Task.WaitAsync(ProcessStack.Timeout, TestContext.Current.CancellationToken);
+
+        // Every service is connected and in the middle of the run: the workspace is open, a tool call made, the model asked.
+        await rabbit.RestartAsync();
+        gate.SetResult();
+
+        var pull = await WithBrokerLogAsync(rabbit, () => stack.PullRequestForAsync(issue.Number));
+        await Eventually.Until(() => Task.FromResult(stack.GitHub.CommentsOn(issue.Number).SingleOrDefault()?.Body ?? ""),
+            body => body.Contains("pull request opened", StringComparison.Ordinal), ProcessStack.Timeout, "the status comment to show the pull request");
+        Assert.Equal([pull.Number], stack.GitHub.PullRequests.Select(p => p.Number));
+        Assert.Equal(TypoFix.FixedReadme, stack.FileOnBranch(pull.Head, "README.md"));
+        await Eventually.Until(() => Docker.ContainersAsync(stack.Deployment), c => c.Count == 0, ProcessStack.Timeout, "the MCP containers to be removed");
+    }
+
+    /// <summary>
+    /// A timeout also shows when each service connected again, from the node's log: MassTransit says so only at Debug, so
+    /// a service's own last lines are its reconnect attempts even when it is long back.
+    /// </summary>
+    private static async Task<FakePullRequest> WithBrokerLogAsync(PrivateRabbitMq rabbit, Func<Task<FakePullRequest>> wait)
+    {
+        try
+        {
+            return await wait();
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n--- RabbitMQ connections:\n{rabbit.ConnectionLog()}", e);
+        }
+    }
+}
