@@ -137,27 +137,17 @@ public sealed class GatewayReplicas : IDisposable
 /// <summary>Tells <see cref="GatewayReplicas"/> whether its heartbeat endpoint receives.</summary>
 internal sealed class HeartbeatEndpointObserver(GatewayReplicas replicas) : IReceiveEndpointObserver
 {
-    public Task Ready(ReceiveEndpointReady ready)
-    {
-        replicas.Hearing();
-        return Task.CompletedTask;
-    }
+    public Task Ready(ReceiveEndpointReady ready) => Then(replicas.Hearing);
 
-    public Task Stopping(ReceiveEndpointStopping stopping)
-    {
-        replicas.Deafened();
-        return Task.CompletedTask;
-    }
+    public Task Stopping(ReceiveEndpointStopping stopping) => Then(replicas.Deafened);
 
-    public Task Completed(ReceiveEndpointCompleted completed)
-    {
-        replicas.Deafened();
-        return Task.CompletedTask;
-    }
+    public Task Completed(ReceiveEndpointCompleted completed) => Then(replicas.Deafened);
 
-    public Task Faulted(ReceiveEndpointFaulted faulted)
+    public Task Faulted(ReceiveEndpointFaulted faulted) => Then(replicas.Deafened);
+
+    private static Task Then(Action action)
     {
-        replicas.Deafened();
+        action();
         return Task.CompletedTask;
     }
 }
