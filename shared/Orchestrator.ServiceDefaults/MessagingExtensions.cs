@@ -56,6 +56,9 @@ public static class MessagingExtensions
             // Queues carry the service's name: Intake and Publisher both consume WorkItemFailed, and each needs its own copy.
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(builder.ServiceName().ToLowerInvariant() + "-", false));
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UseEndpointDefaults(context));
+            // MassTransit 8.4+ otherwise reports anonymous usage to its makers five minutes after start (an HTTPS call
+            // out of the deployment, after probing cloud metadata endpoints), which also leaves ~10 MB per host behind.
+            bus.DisableUsageTelemetry();
             configure(bus);
 
             if (inMemory)

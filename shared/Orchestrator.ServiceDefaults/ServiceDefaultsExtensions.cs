@@ -49,7 +49,11 @@ public static class ServiceDefaultsExtensions
                 .AddMeter(ActivitySourceName(service))
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation());
+                .AddRuntimeInstrumentation()
+                // The SDK allocates every metric stream's points up front, for 2000 tag combinations by default: 70-odd
+                // streams made that 12 MB of each host's heap. No instrument here comes near 200 (routes, message types,
+                // status codes); combinations beyond it are still counted, under otel.metric.overflow.
+                .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = MetricCardinalityLimit }));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
 
@@ -59,6 +63,9 @@ public static class ServiceDefaultsExtensions
     }
 
     public static string ActivitySourceName(string service) => $"Orchestrator.{service}";
+
+    /// <summary>The most tag combinations a metric keeps apart (the SDK's default is 2000).</summary>
+    public const int MetricCardinalityLimit = 200;
 
     private const string ServiceKey = "Orchestrator.Service";
 
