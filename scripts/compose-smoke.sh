@@ -32,5 +32,7 @@ infra_docker
 infra_mcp_images "$ROOT"
 infra_compose_base_images "$ROOT"
 
+# Whatever an earlier run that was cut short left (its broker's volume holds durable queues whose consumers are gone).
+teardown
 dotnet build tests/Orchestrator.ComposeSmoke -c Release -v q -nologo -clp:ErrorsOnly
 dotnet tests/Orchestrator.ComposeSmoke/bin/Release/net10.0/Orchestrator.ComposeSmoke.dll
