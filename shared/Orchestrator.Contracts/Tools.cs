@@ -1,7 +1,8 @@
 namespace Orchestrator.Contracts;
 
 /// <summary>Open a workspace session: clone <paramref name="CloneUrl"/> at <paramref name="BaseBranch"/> and create <paramref name="WorkBranch"/>.</summary>
-public record OpenWorkspace(Guid CorrelationId, string CloneUrl, string BaseBranch, string WorkBranch);
+/// <param name="Repository">"owner/name": the one repository the session's servers may reach (the GitHub server's calls are held to it).</param>
+public record OpenWorkspace(Guid CorrelationId, string CloneUrl, string BaseBranch, string WorkBranch, string? Repository = null);
 
 /// <summary>
 /// A workspace is ready. Every later request for the session goes to <paramref name="ReplicaAddress"/>, the queue of the
@@ -57,17 +58,40 @@ public enum ToolFailureReason
 
 public record CollectChanges(Guid CorrelationId, Guid SessionId);
 
-/// <summary>Everything that differs from <paramref name="BaseCommit"/> in the workspace, as files and as a unified diff.</summary>
+/// <summary>
+/// Everything that differs from <paramref name="BaseCommit"/> in the workspace, as git records it (file modes, link
+/// targets, bytes), and as a unified diff for reading (cut, with a note, past the change's byte limit).
+/// </summary>
 public record WorkspaceChanges(Guid CorrelationId, Guid SessionId, string BaseCommit, IReadOnlyList<ChangedFile> Files, string Diff);
 
-/// <summary>A changed file. <paramref name="Content"/> is the new UTF-8 text; null when the file was deleted.</summary>
-public record ChangedFile(string Path, FileChange Change, string? Content);
+/// <summary>
+/// The workspace's changes cannot be proposed: <paramref name="Reason"/> is short and machine-readable
+/// (<c>changes-too-large</c>), <paramref name="Detail"/> a sentence naming the limit and its setting.
+/// </summary>
+public record WorkspaceChangesRefused(Guid CorrelationId, Guid SessionId, string Reason, string Detail);
+
+/// <summary>
+/// A changed file, as git stores it. <paramref name="Content"/> is the new content when it is UTF-8 text (for a
+/// symbolic link, the link's target; for a submodule, the commit it points at); <paramref name="Data"/> holds the bytes
+/// instead when they are not text (base64 in the message). Both are null for a deleted file.
+/// </summary>
+/// <param name="Mode">The file's git mode after the change (before it, for a deleted file).</param>
+public record ChangedFile(string Path, FileChange Change, string? Content, GitFileMode Mode = GitFileMode.Regular, byte[]? Data = null);
 
 public enum FileChange
 {
     Added,
     Modified,
     Deleted,
+}
+
+/// <summary>What a path is in git: a file (100644), an executable file (100755), a symbolic link (120000), a submodule (160000).</summary>
+public enum GitFileMode
+{
+    Regular,
+    Executable,
+    Symlink,
+    Submodule,
 }
 
 /// <summary>Stop the session's servers and remove its workspace.</summary>

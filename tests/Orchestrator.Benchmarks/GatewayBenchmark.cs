@@ -62,7 +62,7 @@ public static class GatewayBenchmark
         var loggers = gateway.Services.GetRequiredService<ILoggerFactory>();
         var definition = new ToolGateway.Catalog.McpServerDefinition { Name = "probe", Image = Image, Scope = ToolGateway.Catalog.ServerScope.Shared };
         var launch = await launcher.PrepareAsync(definition, ServerPlacement.Shared, CancellationToken.None);
-        await using (var direct = await McpServerInstance.StartAsync(launch, loggers, secrets, CancellationToken.None))
+        await using (var direct = await McpServerInstance.StartAsync(launch, loggers, secrets, 1024 * 1024, CancellationToken.None))
         {
             var arguments = new Dictionary<string, object?> { ["text"] = "ping" };
             var directSample = await TimeAsync(SequentialCalls, () => direct.CallAsync("echo", arguments, CancellationToken.None));
@@ -102,7 +102,7 @@ public static class GatewayBenchmark
         {
             var started = Stopwatch.GetTimestamp();
             var cold = await launcher.PrepareAsync(definition, ServerPlacement.Shared, CancellationToken.None);
-            var instance = await McpServerInstance.StartAsync(cold, loggers, secrets, CancellationToken.None);
+            var instance = await McpServerInstance.StartAsync(cold, loggers, secrets, 1024 * 1024, CancellationToken.None);
             coldStarts.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             await Task.WhenAll(launcher.RemoveAsync(cold), instance.DisposeAsync().AsTask());
         }

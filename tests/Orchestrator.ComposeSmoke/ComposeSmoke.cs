@@ -29,7 +29,7 @@ internal static class ComposeSmoke
     {
         var root = TestPaths.RepositoryRoot;
         var work = TestPaths.NewTempDirectory("compose-smoke");
-        var bridge = (await Compose.Docker("network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}")).Trim();
+        var bridge = await HostAddressAsync();
         var bare = GitRepository.CreateBare(Path.Combine(work, "repos"), Repository, "main", new Dictionary<string, string> { ["README.md"] = TypoFix.Readme });
         var token = "ghp_smoke" + Guid.NewGuid().ToString("N");
         await using var gitHub = await FakeGitHub.StartAsync(Repository, bare, token, $"http://{bridge}:0");
@@ -198,6 +198,25 @@ internal static class ComposeSmoke
         BaseAddress = new Uri(baseAddress),
         DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"))) },
     };
+
+    /// <summary>
+    /// The address containers reach this machine at (what host-gateway, and so host.docker.internal, resolves to): the
+    /// docker0 interface's IPv4 address. The bridge network's IPAM gateway is only the fallback: on a just-started engine
+    /// Docker 20.10 can report it empty.
+    /// </summary>
+    private static async Task<IPAddress> HostAddressAsync()
+    {
+        var docker0 = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .FirstOrDefault(n => n.Name == "docker0")?.GetIPProperties().UnicastAddresses
+            .Select(a => a.Address).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
+        if (docker0 is not null)
+            return docker0;
+        var inspected = (await Compose.Docker("network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}} {{end}}")).Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(a => IPAddress.TryParse(a, out var ip) ? ip : null).FirstOrDefault(a => a?.AddressFamily == AddressFamily.InterNetwork);
+        return inspected ?? throw new InvalidOperationException(
+            "Cannot tell the address containers reach this machine at: there is no docker0 interface with an IPv4 address, and " +
+            "`docker network inspect bridge` names no IPv4 gateway. Is the Docker engine running with its default bridge?");
+    }
 
     private static Uri OnHost(Uri url) => new UriBuilder(url) { Host = "host.docker.internal" }.Uri;
 

@@ -101,6 +101,58 @@ public sealed class GitHubPublishingTests
     }
 
     [Fact]
+    public async Task A_secret_line_the_file_already_had_is_not_blamed_on_the_change_but_a_new_one_is()
+    {
+        var existing = "AWS_KEY=AKIAABCDEFGHIJKLMNOP";
+        await using var rig = await PublisherRig.StartAsync(seed => seed.Write("config.env", $"{existing}\n"));
+        var issues = new[] { rig.GitHub.AddIssue("Greet").Number, rig.GitHub.AddIssue("Greet again").Number };
+        await rig.StartPublisherAsync();
+        var (kept, added) = (NewId.NextGuid(), NewId.NextGuid());
+
+        // The diff the message carries claims nothing was added: the policy reads the files, and the base from GitHub.
+        await rig.Recorder.Publish(rig.Proposed(kept, issues[0], new ChangedFile("config.env", FileChange.Modified, $"{existing}\nGREETING=hello\n")));
+        await rig.Recorder.Publish(rig.Proposed(added, issues[1],
+            new ChangedFile("config.env", FileChange.Modified, $"{existing}\nOTHER=AKIAZYXWVUTSRQPONMLK\n")) with { Diff = "+GREETING=hello\n" });
+
+        await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == kept, PublisherRig.Timeout);
+        var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == added, PublisherRig.Timeout);
+        Assert.Equal("publish-refused", failed.Reason);
+        Assert.Contains("`config.env` looks like it contains a secret (AWS access key)", failed.Detail);
+        Assert.DoesNotContain("AKIAZYXWVUTSRQPONMLK", failed.Detail);
+    }
+
+    [Fact]
+    public async Task Modes_bytes_and_any_path_name_reach_GitHub_as_proposed()
+    {
+        var png = PngBytes();
+        await using var rig = await PublisherRig.StartAsync(seed => seed.Write("run.sh", "#!/bin/sh\necho hi\n", executable: true).Write("old.bin", [1, 2, 3]));
+        var issue = rig.GitHub.AddIssue("Assets").Number;
+        await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+
+        await rig.Recorder.Publish(rig.Proposed(id, issue,
+            new ChangedFile("run.sh", FileChange.Modified, "#!/bin/sh\necho hello\n", GitFileMode.Executable),
+            new ChangedFile("logo.png", FileChange.Added, null, GitFileMode.Regular, png),
+            new ChangedFile("café.md", FileChange.Added, "Café\n"),
+            new ChangedFile("docs/a file with spaces.md", FileChange.Added, "Spaces\n"),
+            new ChangedFile("old.bin", FileChange.Deleted, null)));
+
+        await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == id, PublisherRig.Timeout);
+        var head = (await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}"))!;
+        Assert.Equal("100755", await rig.GitHub.Git.ModeAsync(head, "run.sh"));
+        Assert.Equal("#!/bin/sh\necho hello\n"u8.ToArray(), await rig.GitHub.Git.ReadFileAsync(head, "run.sh"));
+        Assert.Equal(png, await rig.GitHub.Git.ReadFileAsync(head, "logo.png"));
+        Assert.Equal("100644", await rig.GitHub.Git.ModeAsync(head, "logo.png"));
+        Assert.Equal("Café\n"u8.ToArray(), await rig.GitHub.Git.ReadFileAsync(head, "café.md"));
+        Assert.Equal("Spaces\n"u8.ToArray(), await rig.GitHub.Git.ReadFileAsync(head, "docs/a file with spaces.md"));
+        Assert.Null(await rig.GitHub.Git.ReadFileAsync(head, "old.bin"));
+    }
+
+    /// <summary>A real PNG's opening bytes (signature, IHDR) and bytes that are not UTF-8.</summary>
+    public static byte[] PngBytes() =>
+        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0xFF, 0xFE, 0x80];
+
+    [Fact]
     public async Task A_cancelled_work_item_publishes_nothing_and_says_so_on_the_issue()
     {
         await using var rig = await PublisherRig.StartAsync();

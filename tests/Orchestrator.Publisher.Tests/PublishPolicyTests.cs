@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orchestrator.Publisher.GitHub;
 using Orchestrator.Publisher.Policy;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Publisher.Tests;
 
@@ -19,43 +22,80 @@ public sealed class PublishPolicyTests
         Assert.Equal(matches, PublishPolicy.Glob(pattern).IsMatch(path));
 
     [Fact]
-    public void A_secret_already_in_a_modified_file_is_not_blamed_on_the_change()
+    public async Task A_secret_in_a_file_is_found_whatever_the_diff_says()
     {
-        var policy = Policy();
-        var diff = """
-            diff --git a/config.env b/config.env
-            --- a/config.env
-            +++ b/config.env
-            @@ -1,2 +1,3 @@
-             AWS_KEY=AKIAABCDEFGHIJKLMNOP
-            +GREETING=hello
-            """;
-        var file = new ChangedFile("config.env", FileChange.Modified, "AWS_KEY=AKIAABCDEFGHIJKLMNOP\nGREETING=hello\n");
+        var secret = "ghp_" + new string('b', 36);
+        var file = new ChangedFile("notes.md", FileChange.Added, $"Some notes.\ntoken: {secret}\n");
+        // The diff a hostile proposer sends need not show the file at all: the policy reads the file.
+        var innocent = "diff --git a/notes.md b/notes.md\n+Some notes.\n";
 
-        Assert.Empty(policy.Check(Change([file], diff)));
-        Assert.Equal(["`config.env` looks like it contains a secret (AWS access key)"], policy.Check(Change([file], diff.Replace(" AWS_KEY", "+AWS_KEY"))));
+        var refusals = await Policy().CheckAsync(Change([file], innocent), TestContext.Current.CancellationToken);
+
+        Assert.Equal(["`notes.md` looks like it contains a secret (GitHub token)"], refusals);
     }
 
     [Fact]
-    public void Size_paths_and_keys_are_each_named()
+    public async Task Secrets_in_binary_content_and_in_an_environment_block_are_found()
+    {
+        var token = "ghp_" + new string('c', 36);
+        var png = new byte[] { 0x89, 0x50, 0x4E, 0x47, 0, 0, 0xFF }.Concat(System.Text.Encoding.ASCII.GetBytes(token)).Concat(new byte[] { 0, 1 }).ToArray();
+        var environ = $"PATH=/usr/bin\0GITHUB_TOKEN={token}\0HOME=/root\0";
+
+        var refusals = await Policy().CheckAsync(Change(
+        [
+            new ChangedFile("logo.png", FileChange.Modified, null, GitFileMode.Regular, png),
+            new ChangedFile("env.txt", FileChange.Added, environ),
+        ], diff: null), TestContext.Current.CancellationToken);
+
+        Assert.Contains("`logo.png` looks like it contains a secret (GitHub token)", refusals);
+        Assert.Contains("`env.txt` looks like it contains a secret (GitHub token)", refusals);
+    }
+
+    [Fact]
+    public async Task Symbolic_links_and_submodules_are_refused_unless_allowed()
+    {
+        ChangedFile[] files =
+        [
+            new("leak", FileChange.Added, "/proc/self/environ", GitFileMode.Symlink),
+            new("vendor/lib", FileChange.Modified, "0123456789abcdef0123456789abcdef01234567", GitFileMode.Submodule),
+            new("run.sh", FileChange.Modified, "#!/bin/sh\necho hi\n", GitFileMode.Executable),
+        ];
+
+        var refused = await Policy().CheckAsync(Change(files, diff: null), TestContext.Current.CancellationToken);
+        var allowed = await Policy(allowLinks: true).CheckAsync(Change(files, diff: null), TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+        [
+            "`leak` is a symbolic link; links are not published (PUBLISH_ALLOW_SYMLINKS)",
+            "`vendor/lib` is a submodule; submodule changes are not published (PUBLISH_ALLOW_SUBMODULES)",
+        ], refused);
+        Assert.Empty(allowed);
+    }
+
+    [Fact]
+    public async Task Size_paths_and_keys_are_each_named()
     {
         var policy = Policy(maxFiles: 2, maxBytes: 10);
-        var refusals = policy.Check(Change(
+        var refusals = await policy.CheckAsync(Change(
         [
             new ChangedFile("../outside.txt", FileChange.Added, "x"),
             new ChangedFile(".git/config", FileChange.Modified, "y"),
+            new ChangedFile("sub/.git/hooks/pre-commit", FileChange.Added, "y"),
             new ChangedFile("key.pem", FileChange.Added, "-----BEGIN RSA PRIVATE KEY-----\nabc\n"),
-        ], diff: null));
+        ], diff: null), TestContext.Current.CancellationToken);
 
-        Assert.Contains("the change touches 3 files; the limit is 2 (PUBLISH_MAX_FILES)", refusals);
+        Assert.Contains("the change touches 4 files; the limit is 2 (PUBLISH_MAX_FILES)", refusals);
         Assert.Contains(refusals, r => r.StartsWith("the change adds", StringComparison.Ordinal) && r.EndsWith("(PUBLISH_MAX_BYTES)", StringComparison.Ordinal));
         Assert.Contains("`../outside.txt` is not a plain relative path in the repository", refusals);
         Assert.Contains("`.git/config` is not a plain relative path in the repository", refusals);
+        Assert.Contains("`sub/.git/hooks/pre-commit` is not a plain relative path in the repository", refusals);
         Assert.Contains("`key.pem` looks like it contains a secret (private key)", refusals);
     }
 
-    private static PublishPolicy Policy(int maxFiles = 50, long maxBytes = 1_000_000) =>
-        new(Options.Create(new PublisherOptions { MaxFiles = maxFiles, MaxBytes = maxBytes }));
+    private static PublishPolicy Policy(int maxFiles = 50, long maxBytes = 1_000_000, bool allowLinks = false) =>
+        new(Options.Create(new PublisherOptions { AllowSymlinks = allowLinks, AllowSubmodules = allowLinks }),
+            Options.Create(new ChangeLimits { MaxFiles = maxFiles, MaxBytes = maxBytes }),
+            new DryRunForge(NullLogger<DryRunForge>.Instance));
 
     private static ChangesProposed Change(IReadOnlyList<ChangedFile> files, string? diff) =>
         new(Guid.NewGuid(), "acme/widgets", 1, "main", "abc", "orchestrator/issue-1", files, "Change", "Change", "Body", RunUsage.None, diff);

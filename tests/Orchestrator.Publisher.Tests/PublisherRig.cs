@@ -31,13 +31,15 @@ public sealed class PublisherRig : IAsyncDisposable
     public string BaseCommit { get; }
     public ServiceHost? Publisher { get; private set; }
 
-    public static async Task<PublisherRig> StartAsync()
+    /// <param name="more">Files of main beyond the README and the workflow.</param>
+    public static async Task<PublisherRig> StartAsync(Action<GitRepository.Seed>? more = null)
     {
         var directory = TestPaths.NewTempDirectory("publisher");
-        var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string>
+        var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", seed =>
         {
-            ["README.md"] = "# Widgets\n",
-            [".github/workflows/ci.yml"] = "on: push\n",
+            seed.Write("README.md", "# Widgets\n").Write(".github/workflows/ci.yml", "on: push\n");
+            more?.Invoke(seed);
+            seed.Commit("Initial commit");
         });
         var token = "ghp_test" + Guid.NewGuid().ToString("N");
         var gitHub = await FakeGitHub.StartAsync(Repository, bare, token);

@@ -63,9 +63,14 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>The process's resident memory now (VmRSS), in MiB.</summary>
-    public double ResidentMegabytes()
+    public double ResidentMegabytes() => Status("VmRSS:");
+
+    /// <summary>The most resident memory the process has had (VmHWM, its high-water mark), in MiB.</summary>
+    public double PeakResidentMegabytes() => Status("VmHWM:");
+
+    private double Status(string field)
     {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
     }
 

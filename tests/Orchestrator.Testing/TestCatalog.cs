@@ -4,6 +4,8 @@ namespace Orchestrator.Testing;
 public sealed record TestServer(string Name, string Scope, string Image, params string[] Args)
 {
     public string? Command { get; init; }
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    public string? WorkspaceGit { get; init; }
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Deny { get; init; } = [];
 }
@@ -16,7 +18,12 @@ public static class TestCatalog
     public const string EverythingImage = "orchestrator-test/mcp-everything:2026.8.31";
 
     public static TestServer Filesystem => new("filesystem", "Workspace", FilesystemImage, "{workspace}");
-    public static TestServer Git => new("git", "Workspace", GitImage);
+    /// <summary>The git server as the default catalog (the ToolGateway host's appsettings.json) configures it: its environment and access to .git.</summary>
+    public static TestServer Git => new("git", "Workspace", GitImage)
+    {
+        Environment = DefaultCatalogEntry("git").GetProperty("Environment").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!),
+        WorkspaceGit = DefaultCatalogEntry("git").GetProperty("WorkspaceGit").GetString(),
+    };
     public static TestServer Probe => new("probe", "Workspace", ProbeImage);
     public static TestServer Everything => new("everything", "Shared", EverythingImage);
 
@@ -36,11 +43,22 @@ public static class TestCatalog
                 yield return ($"{at}:Args:{j}", arg);
             foreach (var (variable, setting) in server.Secrets)
                 yield return ($"{at}:Secrets:{variable}", setting);
+            foreach (var (variable, value) in server.Environment)
+                yield return ($"{at}:Environment:{variable}", value);
+            if (server.WorkspaceGit is { } git)
+                yield return ($"{at}:WorkspaceGit", git);
             foreach (var (tool, j) in server.Deny.Select((t, j) => (t, j)))
                 yield return ($"{at}:Tools:Deny:{j}", tool);
             yield return ($"{at}:Limits:Memory", "128m");
             yield return ($"{at}:Limits:Cpus", "0.5");
             yield return ($"{at}:Limits:Pids", "64");
         }
+    }
+
+    private static System.Text.Json.JsonElement DefaultCatalogEntry(string name)
+    {
+        using var settings = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(
+            TestPaths.RepositoryRoot, "services", "ToolGateway", "Orchestrator.ToolGateway.Host", "appsettings.json")));
+        return settings.RootElement.GetProperty("MCP_SERVERS").EnumerateArray().Single(s => s.GetProperty("Name").GetString() == name).Clone();
     }
 }

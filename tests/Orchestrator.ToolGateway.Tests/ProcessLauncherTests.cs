@@ -22,7 +22,7 @@ public sealed class ProcessLauncherTests
         await using var gateway = await TestGateway.StartAsync([filesystem, probe], ("MCP_LAUNCHER", "Process"), ("PROBE_SECRET", "process-secret-value"));
         var session = await gateway.OpenAsync();
 
-        var workspace = Path.Combine(gateway.WorkspacesPath, session.SessionId.ToString("N"));
+        var workspace = gateway.WorkspaceOf(session);
         Assert.Equal(workspace, session.WorkspaceRoot);
         await gateway.CallTextAsync(session, "filesystem", "write_file", new { path = Path.Combine(workspace, "hello.txt"), content = "hi" });
         Assert.Equal("hi", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt"), TestContext.Current.CancellationToken));

@@ -35,6 +35,19 @@ public sealed class TestGateway : IAsyncDisposable
     public string WorkspacesPath => Path.Combine(Directory, "workspaces");
     public string CloneUrl => Path.Combine(Directory, "repos", Repository + ".git");
 
+    /// <summary>Replaces the repository sessions clone with one whose history <paramref name="history"/> writes.</summary>
+    public void ReplaceRepository(Action<GitRepository.Seed> history)
+    {
+        System.IO.Directory.Delete(CloneUrl, recursive: true);
+        GitRepository.CreateBare(Path.Combine(Directory, "repos"), Repository, "main", history);
+    }
+
+    /// <summary>The session's workspace, as the gateway sees it (the servers see it at /workspace).</summary>
+    public string WorkspaceOf(WorkspaceOpened session) => Path.Combine(WorkspacesPath, session.SessionId.ToString("N"), "workspace");
+
+    /// <summary>The session's folder: the workspace, and the gateway's own repository beside it.</summary>
+    public string SessionFolderOf(WorkspaceOpened session) => Path.Combine(WorkspacesPath, session.SessionId.ToString("N"));
+
     public static Task<TestGateway> StartAsync(IEnumerable<TestServer>? catalog = null, params (string Key, string? Value)[] settings) =>
         StartAsync(inProcessReplica: true, catalog, settings);
 

@@ -20,7 +20,7 @@ public sealed class WorkspaceTests
         await gateway.CallTextAsync(session, "filesystem", "create_directory", new { path = "/workspace/notes" });
         await gateway.CallTextAsync(session, "filesystem", "write_file", new { path = "/workspace/notes/hello.md", content = "Hello from a container\n" });
 
-        var onDisk = Path.Combine(gateway.WorkspacesPath, session.SessionId.ToString("N"), "notes", "hello.md");
+        var onDisk = Path.Combine(gateway.WorkspaceOf(session), "notes", "hello.md");
         Assert.Equal("Hello from a container\n", await File.ReadAllTextAsync(onDisk, TestContext.Current.CancellationToken));
         Assert.Contains("Hello from a container", await gateway.CallTextAsync(session, "filesystem", "read_text_file", new { path = "/workspace/notes/hello.md" }));
         // The git server, in its own container, sees the same workspace.
@@ -66,9 +66,14 @@ public sealed class WorkspaceTests
             Assert.Equal(server == "everything" ? "shared" : session.SessionId.ToString(), labels.GetProperty("org.orchestrator.session").GetString());
             if (server != "everything")
             {
-                var mount = Assert.Single(container.GetProperty("Mounts").EnumerateArray());
-                Assert.Equal(Path.Combine(gateway.WorkspacesPath, session.SessionId.ToString("N")), mount.GetProperty("Source").GetString());
+                var mounts = container.GetProperty("Mounts").EnumerateArray().ToList();
+                var mount = Assert.Single(mounts, m => m.GetProperty("Type").GetString() == "bind");
+                Assert.Equal(gateway.WorkspaceOf(session), mount.GetProperty("Source").GetString());
                 Assert.Equal("/workspace", mount.GetProperty("Destination").GetString());
+                // Only the git server sees the workspace's repository; the others an empty read-only folder in its place.
+                var hidden = mounts.Where(m => m.GetProperty("Type").GetString() == "tmpfs" && m.GetProperty("Destination").GetString() == "/workspace/.git").ToList();
+                Assert.Equal(server == "git" ? 0 : 1, hidden.Count);
+                Assert.All(hidden, m => Assert.False(m.GetProperty("RW").GetBoolean()));
             }
         }
     }
@@ -85,7 +90,7 @@ public sealed class WorkspaceTests
         // Removed before the close is answered, not eventually; the replica's shared server stays.
         Assert.Empty(await gateway.ContainersAsync(session: session.SessionId));
         Assert.Single(await gateway.ContainersAsync("everything"));
-        Assert.False(Directory.Exists(Path.Combine(gateway.WorkspacesPath, session.SessionId.ToString("N"))));
+        Assert.False(Directory.Exists(gateway.SessionFolderOf(session)));
         var (_, failed) = await gateway.CallAsync(session, "filesystem", "list_directory", new { path = "/workspace" });
         Assert.Equal(ToolFailureReason.SessionLost, failed?.Reason);
     }

@@ -17,12 +17,13 @@ public sealed class PublisherOptions : IValidatedOptions
     [ConfigurationKeyName("PUBLISH_PROTECTED_PATHS")]
     public string ProtectedPaths { get; set; } = ".github/workflows/**";
 
-    [ConfigurationKeyName("PUBLISH_MAX_FILES")]
-    public int MaxFiles { get; set; } = 50;
+    /// <summary>Publish symbolic links. Off by default: a link in a pull request can point a reader's checkout anywhere.</summary>
+    [ConfigurationKeyName("PUBLISH_ALLOW_SYMLINKS")]
+    public bool AllowSymlinks { get; set; }
 
-    /// <summary>The most bytes of new content one change may carry.</summary>
-    [ConfigurationKeyName("PUBLISH_MAX_BYTES")]
-    public long MaxBytes { get; set; } = 512 * 1024;
+    /// <summary>Publish changes to submodules (which commit a submodule points at). Off by default.</summary>
+    [ConfigurationKeyName("PUBLISH_ALLOW_SUBMODULES")]
+    public bool AllowSubmodules { get; set; }
 
     [ConfigurationKeyName("PUBLISH_COMMIT_AUTHOR_NAME")]
     public string CommitAuthorName { get; set; } = "orchestrator[bot]";
@@ -39,10 +40,6 @@ public sealed class PublisherOptions : IValidatedOptions
 
     public IEnumerable<string> Validate()
     {
-        if (MaxFiles < 1)
-            yield return "PUBLISH_MAX_FILES must be at least 1";
-        if (MaxBytes < 1)
-            yield return "PUBLISH_MAX_BYTES must be at least 1";
         if (string.IsNullOrWhiteSpace(CommitAuthorName) || string.IsNullOrWhiteSpace(CommitAuthorEmail))
             yield return "PUBLISH_COMMIT_AUTHOR_NAME and PUBLISH_COMMIT_AUTHOR_EMAIL must not be empty";
         if (RateLimitMaxWait < TimeSpan.Zero)

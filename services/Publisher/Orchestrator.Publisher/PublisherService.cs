@@ -17,6 +17,7 @@ public static class PublisherService
     public static IHostApplicationBuilder AddPublisher(this IHostApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<PublisherOptions>(builder.Configuration);
+        builder.Services.AddValidatedOptions<ChangeLimits>(builder.Configuration);
         builder.Services.AddGitHub(builder.Configuration);
         builder.Services.AddSingleton<IValidateOptions<PublisherOptions>, CredentialsRequired>();
         builder.AddServiceDatabase<PublisherDbContext>("data/publisher.db");

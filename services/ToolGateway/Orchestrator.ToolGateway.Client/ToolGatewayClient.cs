@@ -52,10 +52,20 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
         }
     }
 
-    /// <summary>The session's changes. Throws <see cref="SessionLostException"/> when its replica is gone.</summary>
-    public async Task<WorkspaceChanges> CollectChangesAsync(WorkspaceOpened session, CancellationToken cancellationToken) =>
-        (await SessionRequestAsync<CollectChanges, Response<WorkspaceChanges>>(session, cancellationToken, (client, ct) =>
-            client.GetResponse<WorkspaceChanges>(new CollectChanges(session.CorrelationId, session.SessionId), ct))).Message;
+    /// <summary>
+    /// The session's changes. Throws <see cref="SessionLostException"/> when its replica (or the session on it) is gone,
+    /// and <see cref="ChangesRefusedException"/> when the changes cannot be proposed (over the change limits, say).
+    /// </summary>
+    public async Task<WorkspaceChanges> CollectChangesAsync(WorkspaceOpened session, CancellationToken cancellationToken)
+    {
+        var response = await SessionRequestAsync<CollectChanges, Response<WorkspaceChanges, WorkspaceChangesRefused>>(session, cancellationToken, (client, ct) =>
+            client.GetResponse<WorkspaceChanges, WorkspaceChangesRefused>(new CollectChanges(session.CorrelationId, session.SessionId), ct));
+        if (response.Is(out Response<WorkspaceChanges>? changes))
+            return changes.Message;
+        var refused = response.Is(out Response<WorkspaceChangesRefused>? r) ? r.Message
+            : throw new InvalidOperationException("ToolGateway answered with neither changes nor a refusal");
+        throw refused.Reason == "session-lost" ? new SessionLostException(session) : new ChangesRefusedException(refused.Reason, refused.Detail);
+    }
 
     /// <summary>Closes the session. A session whose replica is gone is closed already: its containers are swept.</summary>
     public async Task CloseWorkspaceAsync(WorkspaceOpened session, CancellationToken cancellationToken)
@@ -90,6 +100,12 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
     }
 
     private static int Ms(TimeSpan timeout) => (int)timeout.TotalMilliseconds;
+}
+
+/// <summary>The workspace's changes cannot be proposed; <see cref="Reason"/> is short and machine-readable.</summary>
+public sealed class ChangesRefusedException(string reason, string detail) : Exception(detail)
+{
+    public string Reason { get; } = reason;
 }
 
 /// <summary>The replica that held the session is gone, and the session with it.</summary>

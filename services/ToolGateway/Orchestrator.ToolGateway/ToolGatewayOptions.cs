@@ -50,6 +50,13 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     [ConfigurationKeyName("TOOL_CALL_TIMEOUT")]
     public TimeSpan ToolCallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The most bytes of one message a server may send (a tool's result, above all): a longer one is cut where it is read,
+    /// and the caller gets its start with a marker. Well under the broker's message limit.
+    /// </summary>
+    [ConfigurationKeyName("TOOL_RESULT_MAX_BYTES")]
+    public int ToolResultMaxBytes { get; set; } = 1024 * 1024;
+
     /// <summary>A server with no call for this long is stopped; the next call starts it again.</summary>
     [ConfigurationKeyName("SERVER_IDLE_TIMEOUT")]
     public TimeSpan ServerIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
@@ -70,6 +77,25 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     [ConfigurationKeyName("CONTAINER_SWEEP_INTERVAL")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long cloning a workspace's repository may take, all of it.</summary>
+    [ConfigurationKeyName("CLONE_TIMEOUT")]
+    public TimeSpan CloneTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A clone transferring slower than this many bytes per second for CLONE_LOW_SPEED_TIME is abandoned.</summary>
+    [ConfigurationKeyName("CLONE_LOW_SPEED_LIMIT")]
+    public int CloneLowSpeedLimit { get; set; } = 1024;
+
+    [ConfigurationKeyName("CLONE_LOW_SPEED_TIME")]
+    public TimeSpan CloneLowSpeedTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most disk one workspace's clone may take (the repository and its checked-out files together).</summary>
+    [ConfigurationKeyName("CLONE_MAX_BYTES")]
+    public long CloneMaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>A workspace no request has used for this long is closed (its requester died or gave up without closing it).</summary>
+    [ConfigurationKeyName("WORKSPACE_IDLE_TTL")]
+    public TimeSpan WorkspaceIdleTtl { get; set; } = TimeSpan.FromMinutes(45);
+
     [ConfigurationKeyName("MCP_SERVERS")]
     public List<McpServerDefinition> Servers { get; set; } = [];
 
@@ -89,11 +115,20 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
             yield return "REPLICA_ID must be letters, digits, '-', '_' or '.'";
         foreach (var (name, value) in new[] {
             ("TOOL_CALL_TIMEOUT", ToolCallTimeout), ("SERVER_IDLE_TIMEOUT", ServerIdleTimeout), ("SERVER_RESTART_MAX_BACKOFF", RestartMaxBackoff),
-            ("REPLICA_HEARTBEAT_INTERVAL", HeartbeatInterval), ("CONTAINER_SWEEP_INTERVAL", SweepInterval) })
+            ("REPLICA_HEARTBEAT_INTERVAL", HeartbeatInterval), ("CONTAINER_SWEEP_INTERVAL", SweepInterval),
+            ("CLONE_TIMEOUT", CloneTimeout), ("CLONE_LOW_SPEED_TIME", CloneLowSpeedTime), ("WORKSPACE_IDLE_TTL", WorkspaceIdleTtl) })
         {
             if (value <= TimeSpan.Zero)
                 yield return $"{name} must be positive";
         }
+        if (ToolResultMaxBytes is < 16 * 1024 or > 32 * 1024 * 1024)
+            yield return "TOOL_RESULT_MAX_BYTES must be between 16 KiB and 32 MiB";
+        if (CloneLowSpeedLimit < 1)
+            yield return "CLONE_LOW_SPEED_LIMIT must be at least 1 (bytes per second)";
+        if (CloneLowSpeedTime.TotalSeconds < 1)
+            yield return "CLONE_LOW_SPEED_TIME must be at least one second";
+        if (CloneMaxBytes < 1)
+            yield return "CLONE_MAX_BYTES must be at least 1";
         if (MaxConcurrentCalls < 1)
             yield return "MAX_CONCURRENT_CALLS must be at least 1";
         if (Servers.Count == 0)

@@ -23,6 +23,7 @@ public static class ToolGatewayService
     {
         var services = builder.Services;
         services.AddValidatedOptions<ToolGatewayOptions>(builder.Configuration);
+        services.AddValidatedOptions<ChangeLimits>(builder.Configuration);
         services.AddGatewayReplicas();
         services.AddSingleton<Replica>();
         services.AddSingleton<DockerCli>();
@@ -34,7 +35,9 @@ public static class ToolGatewayService
             : ActivatorUtilities.CreateInstance<ProcessLauncher>(sp));
         services.AddSingleton<McpServerFactory>();
         services.AddSingleton<SharedServers>();
+        services.AddSingleton<ChangeCollector>();
         services.AddSingleton<WorkspaceManager>();
+        services.AddHostedService<WorkspaceJanitor>();
         services.AddSingleton<ToolInvoker>();
 
         // Hosted services stop in reverse order: this one after the bus (no request arrives while it cleans up)...

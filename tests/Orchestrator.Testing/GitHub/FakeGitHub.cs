@@ -164,6 +164,7 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         repo.MapPost("/git/blobs", CreateBlob);
         repo.MapPost("/git/trees", CreateTree);
         repo.MapPost("/git/commits", CreateCommit);
+        repo.MapGet("/contents/{**path}", GetContents);
         repo.MapGet("/pulls", ListPulls);
         repo.MapGet("/pulls/{number:int}", (int number) => WithPull(number, p => Results.Json(PullJson(p), Json)));
         repo.MapPost("/pulls", CreatePull);
@@ -489,6 +490,23 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         tree = new { sha = c.Tree, url = $"{Url}api/v3/repos/{Repository}/git/trees/{c.Tree}" },
         parents = c.Parents.Select(p => new { sha = p, url = $"{Url}api/v3/repos/{Repository}/git/commits/{p}" }),
     };
+
+    /// <summary>A file at a ref: raw bytes for the raw media type, otherwise GitHub's JSON with base64 content.</summary>
+    private async Task<IResult> GetContents(HttpRequest request, string path)
+    {
+        var reference = request.Query["ref"].FirstOrDefault() ?? "HEAD";
+        var sha = await Git.ResolveAsync(reference);
+        var bytes = sha is null ? null : await Git.ReadFileAsync(sha, path);
+        if (bytes is null)
+            return NotFound();
+        if (request.Headers.Accept.Any(a => a?.Contains(".raw", StringComparison.Ordinal) == true))
+            return Results.Bytes(bytes, "application/octet-stream");
+        return Results.Json(new
+        {
+            type = "file", encoding = "base64", size = bytes.Length, name = Path.GetFileName(path), path,
+            content = Convert.ToBase64String(bytes), sha = "", url = $"{Url}api/v3/repos/{Repository}/contents/{path}",
+        }, Json);
+    }
 
     private async Task<IResult> CreateBlob(HttpRequest request)
     {

@@ -94,6 +94,25 @@ public sealed class FakeGitStore(string gitDirectory)
     /// <summary>Lists refs and packs for git's dumb HTTP protocol.</summary>
     public Task<string> UpdateServerInfoAsync() => Locked(() => GitAsync(null, null, "update-server-info"));
 
+    /// <summary>A file's bytes at a commit, or null when it has no such file.</summary>
+    public async Task<byte[]?> ReadFileAsync(string commit, string path)
+    {
+        var start = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--git-dir=" + GitDirectory, "cat-file", "blob", $"{commit}:{path}" })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        using var bytes = new MemoryStream();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.BaseStream.CopyToAsync(bytes);
+        await process.WaitForExitAsync();
+        await error;
+        return process.ExitCode == 0 ? bytes.ToArray() : null;
+    }
+
+    /// <summary>The git mode of a path at a commit ("100755", "120000", …), or null when it has none there.</summary>
+    public async Task<string?> ModeAsync(string commit, string path) =>
+        (await TryGitAsync(null, null, "ls-tree", "--full-tree", commit, "--", path))?.Split(' ', 2) is [var mode, _] ? mode : null;
+
     public Task<string> ShowAsync(string revisionAndPath) => GitAsync(null, null, "show", revisionAndPath);
 
     private async Task<T> Locked<T>(Func<Task<T>> action)

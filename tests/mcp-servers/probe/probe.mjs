@@ -8,6 +8,7 @@ const tools = new Map([
   ["pending", { description: "How many sleep calls are in progress.", properties: {} }],
   ["cancellations", { description: "The ids of the requests this server was told to cancel.", properties: {} }],
   ["environment", { description: "This server's environment variables, NAME=value per line.", properties: {} }],
+  ["big", { description: "Answers with `bytes` bytes of text, written as the TypeScript SDK writes answers (id last).", required: ["bytes"], properties: { bytes: { type: "number" } } }],
   ["grow", { description: "Adds a tool named `name` and announces the change.", required: ["name"], properties: { name: { type: "string" } } }],
 ]);
 const cancelled = [];
@@ -28,12 +29,22 @@ function call(id, name, args) {
     case "pending": return text(id, String(pending.size));
     case "cancellations": return text(id, JSON.stringify(cancelled));
     case "environment": return text(id, Object.entries(process.env).map(([k, v]) => `${k}=${v}`).join("\n"));
+    case "big": return big(id, args.bytes);
     case "grow":
       tools.set(args.name, { description: "Added at run time.", properties: {} });
       text(id, `added ${args.name}`);
       return send({ method: "notifications/tools/list_changed" });
     default: return text(id, `called ${name}`);
   }
+}
+
+// Streamed with backpressure: the answer is never held whole, however large.
+async function big(id, bytes) {
+  const write = (text) => process.stdout.write(text) ? Promise.resolve() : new Promise((done) => process.stdout.once("drain", done));
+  const chunk = "x".repeat(64 * 1024);
+  await write('{"result":{"content":[{"type":"text","text":"BEGIN ');
+  for (let left = bytes; left > 0; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.slice(0, left));
+  await write(` END"}],"isError":false},"jsonrpc":"2.0","id":${JSON.stringify(id)}}\n`);
 }
 
 createInterface({ input: process.stdin }).on("line", (line) => {

@@ -69,7 +69,7 @@ public sealed class WorkItemRunner(
         }
         // Not cancelled midway: a workspace the gateway finishes opening after we stopped waiting would have no one to
         // close it. A cancel or a deadline that comes meanwhile takes effect as soon as it is open (clone and start).
-        var session = await gateway.OpenWorkspaceAsync(new OpenWorkspace(id, item.CloneUrl, item.BaseBranch, workBranch), CancellationToken.None);
+        var session = await gateway.OpenWorkspaceAsync(new OpenWorkspace(id, item.CloneUrl, item.BaseBranch, workBranch, item.Repository), CancellationToken.None);
         run.SessionId = session.SessionId;
         run.ReplicaAddress = session.ReplicaAddress;
         try
@@ -159,6 +159,10 @@ public sealed class WorkItemRunner(
         catch (SessionLostException e)
         {
             throw new WorkspaceLostException("The ToolGateway replica holding the workspace went away before its changes were collected.", e);
+        }
+        catch (ChangesRefusedException e)
+        {
+            throw new RunFailedException(e.Reason, $"The workspace's changes cannot be proposed: {e.Message}");
         }
     }
 

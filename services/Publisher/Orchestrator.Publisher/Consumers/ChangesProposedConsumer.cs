@@ -46,7 +46,7 @@ public sealed class ChangesProposedConsumer(
                 return Outcome.Skipped;
             p.AddUsage(change.Usage);
 
-            var refusals = policy.Check(change);
+            var refusals = await policy.CheckAsync(change, context.CancellationToken);
             if (refusals.Count > 0)
             {
                 detail = "The publish policy refused the change:\n" + string.Join('\n', refusals.Select(r => "- " + r));

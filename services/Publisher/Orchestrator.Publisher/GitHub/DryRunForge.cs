@@ -21,6 +21,10 @@ public sealed class DryRunForge(ILogger<DryRunForge> logger) : IForge
         return Task.FromResult(commentId ?? 0);
     }
 
+    /// <summary>A dry run reads nothing either: every line of a file counts as the change's own.</summary>
+    public Task<byte[]?> ReadFileAsync(string repository, string commit, string path, int maxBytes, CancellationToken cancellationToken) =>
+        Task.FromResult<byte[]?>(null);
+
     public Task SetLabelsAsync(string repository, int issue, IReadOnlyCollection<string> wanted, IReadOnlyCollection<string> unwanted, CancellationToken cancellationToken)
     {
         logger.LogInformation("Dry run: would label {Repository}#{Issue} with {Labels}", repository, issue, string.Join(", ", wanted));

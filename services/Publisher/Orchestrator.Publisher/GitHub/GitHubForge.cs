@@ -36,13 +36,10 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
         }, cancellationToken);
 
         // Octokit's NewTreeItem cannot say "sha": null, which is how the API deletes a path: the tree is sent as our own JSON.
-        var tree = JsonSerializer.Serialize(new
-        {
-            base_tree = baseCommit.Tree.Sha,
-            tree = draft.Files.Select(f => f.Change == FileChange.Deleted
-                ? (object)new { path = f.Path, mode = "100644", type = "blob", sha = (string?)null }
-                : new { path = f.Path, mode = "100644", type = "blob", content = f.Content }),
-        });
+        var entries = new List<object>();
+        foreach (var file in draft.Files)
+            entries.Add(await TreeEntryAsync(owner, name, file, cancellationToken));
+        var tree = JsonSerializer.Serialize(new { base_tree = baseCommit.Tree.Sha, tree = entries });
         var newTree = await Call(async () => (await GitHub.Connection.Post<TreeResponse>(
             new Uri($"repos/{owner}/{name}/git/trees", UriKind.Relative), tree, "application/vnd.github+json", "application/json",
             (IDictionary<string, string>?)null, cancellationToken)).Body, cancellationToken);
@@ -53,6 +50,55 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
         await SetBranchAsync(owner, name, draft.Branch, commit.Sha, cancellationToken);
         var pull = await UpsertPullRequestAsync(owner, name, draft, cancellationToken);
         return new PullRequestRef(pull.Number, pull.HtmlUrl, commit.Sha);
+    }
+
+    /// <summary>
+    /// One entry of the new tree, in the file's git mode: text inline, binary content as a blob created first (base64),
+    /// a symbolic link as a blob holding its target, a submodule as the commit it points at, a deletion as a null sha.
+    /// </summary>
+    private async Task<object> TreeEntryAsync(string owner, string name, ChangedFile file, CancellationToken cancellationToken)
+    {
+        var mode = file.Mode switch
+        {
+            GitFileMode.Executable => "100755",
+            GitFileMode.Symlink => "120000",
+            GitFileMode.Submodule => "160000",
+            _ => "100644",
+        };
+        var type = file.Mode == GitFileMode.Submodule ? "commit" : "blob";
+        if (file.Change == FileChange.Deleted)
+            return new { path = file.Path, mode, type, sha = (string?)null };
+        if (file.Mode == GitFileMode.Submodule)
+            return new { path = file.Path, mode, type, sha = file.Content };
+        if (file.Data is { } data)
+        {
+            var blob = await Call(() => GitHub.Git.Blob.Create(owner, name, new NewBlob { Content = Convert.ToBase64String(data), Encoding = EncodingType.Base64 }),
+                cancellationToken);
+            return new { path = file.Path, mode, type, sha = blob.Sha };
+        }
+        return new { path = file.Path, mode, type, content = file.Content ?? "" };
+    }
+
+    public async Task<byte[]?> ReadFileAsync(string repository, string commit, string path, int maxBytes, CancellationToken cancellationToken)
+    {
+        var (owner, name) = Split(repository);
+        var escaped = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+        try
+        {
+            var response = await Call(() => GitHub.Connection.GetRawStream(
+                new Uri($"repos/{owner}/{name}/contents/{escaped}", UriKind.Relative), new Dictionary<string, string> { ["ref"] = commit }), cancellationToken);
+            await using var stream = response.Body;
+            var buffer = new byte[maxBytes];
+            var read = 0;
+            int n;
+            while (read < maxBytes && (n = await stream.ReadAsync(buffer.AsMemory(read, maxBytes - read), cancellationToken)) > 0)
+                read += n;
+            return buffer[..read];
+        }
+        catch (NotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The branch is ours: it is created, or moved to the new commit (a retried issue replaces its earlier attempt).</summary>

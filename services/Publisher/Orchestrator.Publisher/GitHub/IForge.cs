@@ -30,6 +30,9 @@ public interface IForge
     /// <summary>Creates or edits the comment carrying <paramref name="marker"/>; returns its id.</summary>
     Task<long> WriteStatusCommentAsync(string repository, int issue, long? commentId, string marker, string body, CancellationToken cancellationToken);
 
+    /// <summary>The file's bytes at <paramref name="commit"/> (at most <paramref name="maxBytes"/> of them), or null when it has none there.</summary>
+    Task<byte[]?> ReadFileAsync(string repository, string commit, string path, int maxBytes, CancellationToken cancellationToken);
+
     /// <summary>Makes the issue carry every label of <paramref name="wanted"/> and none of <paramref name="unwanted"/>.</summary>
     Task SetLabelsAsync(string repository, int issue, IReadOnlyCollection<string> wanted, IReadOnlyCollection<string> unwanted, CancellationToken cancellationToken);
 }

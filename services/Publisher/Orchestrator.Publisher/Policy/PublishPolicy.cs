@@ -2,82 +2,105 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Publisher.GitHub;
 using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Publisher.Policy;
 
 /// <summary>
-/// What Publisher checks before it writes anything: no protected path, a bounded size, well-formed paths, and no secret
-/// in what the change adds. Each refusal is a sentence for the status comment; a secret is named by kind and
-/// place, never quoted.
+/// What Publisher checks before it writes anything, on what it would write (the files), never on what it is told about
+/// them (the diff): no protected path, a bounded size, well-formed paths, no symbolic link or submodule unless allowed,
+/// and no secret in any file's content, the commit message or the pull request body. A secret-looking line that the file
+/// already had at the base commit (read from GitHub, not from the message) is not blamed on the change. Each refusal is
+/// a sentence for the status comment; a secret is named by kind and place, never quoted.
 /// </summary>
-public sealed class PublishPolicy(IOptions<PublisherOptions> options)
+public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<ChangeLimits> limits, IForge forge)
 {
-    public IReadOnlyList<string> Check(ChangesProposed change)
+    public async Task<IReadOnlyList<string>> CheckAsync(ChangesProposed change, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var max = limits.Value;
         var refusals = new List<string>();
         if (change.Files.Count == 0)
             refusals.Add("the change has no files");
-        if (change.Files.Count > settings.MaxFiles)
-            refusals.Add($"the change touches {change.Files.Count} files; the limit is {settings.MaxFiles} (PUBLISH_MAX_FILES)");
-        var bytes = change.Files.Sum(f => (long)Encoding.UTF8.GetByteCount(f.Content ?? ""));
-        if (bytes > settings.MaxBytes)
-            refusals.Add($"the change adds {bytes:N0} bytes; the limit is {settings.MaxBytes:N0} (PUBLISH_MAX_BYTES)");
+        if (change.Files.Count > max.MaxFiles)
+            refusals.Add($"the change touches {change.Files.Count} files; the limit is {max.MaxFiles} (PUBLISH_MAX_FILES)");
+        var bytes = change.Files.Sum(Size);
+        if (bytes > max.MaxBytes)
+            refusals.Add($"the change adds {bytes:N0} bytes; the limit is {max.MaxBytes:N0} (PUBLISH_MAX_BYTES)");
 
         var protectedPaths = settings.ProtectedPathList.Select(p => (Pattern: p, Regex: Glob(p))).ToList();
         foreach (var file in change.Files)
         {
             if (!IsWellFormed(file.Path))
-                refusals.Add($"`{file.Path}` is not a plain relative path in the repository");
+                refusals.Add($"`{Shown(file.Path)}` is not a plain relative path in the repository");
             else if (protectedPaths.FirstOrDefault(p => p.Regex.IsMatch(file.Path)) is { Pattern: { } pattern })
-                refusals.Add($"`{file.Path}` is a protected path ({pattern})");
+                refusals.Add($"`{Shown(file.Path)}` is a protected path ({pattern})");
+            else if (file.Change != FileChange.Deleted && file.Mode == GitFileMode.Symlink && !settings.AllowSymlinks)
+                refusals.Add($"`{Shown(file.Path)}` is a symbolic link; links are not published (PUBLISH_ALLOW_SYMLINKS)");
+            else if (file.Mode == GitFileMode.Submodule && !settings.AllowSubmodules)
+                refusals.Add($"`{Shown(file.Path)}` is a submodule; submodule changes are not published (PUBLISH_ALLOW_SUBMODULES)");
         }
 
-        foreach (var (place, kind) in FindSecrets(change))
+        await foreach (var (place, kind) in FindSecretsAsync(change, cancellationToken))
             refusals.Add($"{place} looks like it contains a secret ({kind})");
         return refusals;
     }
 
+    /// <summary>The bytes a file adds: its text as UTF-8, or its binary content.</summary>
+    public static long Size(ChangedFile file) => file.Data?.LongLength ?? Encoding.UTF8.GetByteCount(file.Content ?? "");
+
     private static bool IsWellFormed(string path) =>
-        path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\') && !path.Contains('\0')
-        && path.Split('/').All(segment => segment is not ("" or "." or "..")) && !path.Split('/')[0].Equals(".git", StringComparison.OrdinalIgnoreCase);
+        path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\') && !path.Any(char.IsControl)
+        && path.Split('/').All(segment => segment is not ("" or "." or "..") && !segment.Equals(".git", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Lines the change adds: from the diff when there is one (so a secret already in the file is not blamed on us), else whole new files.</summary>
-    private static IEnumerable<(string Place, string Kind)> FindSecrets(ChangesProposed change)
-    {
-        var found = new HashSet<(string, string)>();
-        foreach (var (place, line) in AddedLines(change))
-        {
-            foreach (var kind in SecretPatterns.KindsIn(line))
-                if (found.Add((place, kind)))
-                    yield return (place, kind);
-        }
-    }
+    // A path is shown without the characters that could break out of the comment it goes into.
+    private static string Shown(string path) => new([.. path.Where(c => !char.IsControl(c) && c != '`')]);
 
-    private static IEnumerable<(string Place, string Line)> AddedLines(ChangesProposed change)
+    private async IAsyncEnumerable<(string Place, string Kind)> FindSecretsAsync(
+        ChangesProposed change, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (change.Diff is { Length: > 0 } diff)
+        foreach (var file in change.Files.Where(f => f.Change != FileChange.Deleted))
         {
-            var file = "the diff";
-            foreach (var line in diff.Split('\n'))
+            var found = Findings(Text(file));
+            if (found.Count == 0)
+                continue;
+            if (file.Change == FileChange.Modified && IsWellFormed(file.Path))
             {
-                if (line.StartsWith("+++ ", StringComparison.Ordinal))
-                    file = $"`{line[4..].Trim().TrimStart('b').TrimStart('/')}`";
-                else if (line.StartsWith('+'))
-                    yield return (file, line[1..]);
+                // Lines the file had before are the repository's, not the change's.
+                var before = await forge.ReadFileAsync(change.Repository, change.BaseCommit, file.Path,
+                    (int)Math.Min(int.MaxValue, Math.Max(Size(file) * 2, 1024 * 1024)), cancellationToken);
+                if (before is not null)
+                {
+                    var old = Lines(Text(before)).ToHashSet(StringComparer.Ordinal);
+                    found = found.Where(f => !old.Contains(f.Line)).ToList();
+                }
             }
+            foreach (var kind in found.Select(f => f.Kind).Distinct())
+                yield return ($"`{Shown(file.Path)}`", kind);
         }
-        else
-        {
-            foreach (var file in change.Files.Where(f => f.Content is not null))
-                foreach (var line in file.Content!.Split('\n'))
-                    yield return ($"`{file.Path}`", line);
-        }
-        yield return ("the commit message", change.CommitMessage);
-        foreach (var line in change.PullRequestBody.Split('\n'))
-            yield return ("the pull request body", line);
+        foreach (var kind in Findings(change.CommitMessage).Select(f => f.Kind).Distinct())
+            yield return ("the commit message", kind);
+        foreach (var kind in Findings(change.PullRequestBody).Select(f => f.Kind).Distinct())
+            yield return ("the pull request body", kind);
     }
+
+    private static List<(string Line, string Kind)> Findings(string text) =>
+        [.. Lines(text).SelectMany(line => SecretPatterns.KindsIn(line).Select(kind => (line, kind)))];
+
+    // Every content is read as its runs of printable ASCII, text and binary alike (and the base's the same way, so lines
+    // compare equal): the patterns are ASCII, a key in a binary file is still ASCII, and a byte that is not (NUL in an
+    // environment block, 0xFF before a token) separates, as a line break does.
+    private static string Text(ChangedFile file) => Text(file.Data ?? Encoding.UTF8.GetBytes(file.Content ?? ""));
+
+    private static string Text(byte[] bytes) =>
+        string.Create(bytes.Length, bytes, (chars, b) =>
+        {
+            for (var i = 0; i < b.Length; i++)
+                chars[i] = b[i] is (>= 0x20 and < 0x7F) or (byte)'\t' ? (char)b[i] : '\n';
+        });
+
+    private static IEnumerable<string> Lines(string text) => text.Split('\n');
 
     /// <summary>A glob as a regex over the whole path: <c>**</c> spans folders, <c>*</c> and <c>?</c> stay within one.</summary>
     public static Regex Glob(string pattern)

@@ -36,7 +36,23 @@ public sealed class McpServerDefinition
 
     public ServerLimits Limits { get; set; } = new();
 
+    /// <summary>
+    /// What a workspace server sees of the workspace's <c>.git</c> (Docker launcher): by default an empty, read-only
+    /// folder, so nothing it writes can become git configuration, a hook or a filter that a git elsewhere would run. Only
+    /// the git server, which works in that repository, is given it.
+    /// </summary>
+    public WorkspaceGitAccess WorkspaceGit { get; set; } = WorkspaceGitAccess.Hidden;
+
     public ToolFilter Tools { get; set; } = new();
+}
+
+public enum WorkspaceGitAccess
+{
+    /// <summary>An empty read-only folder stands in for <c>.git</c>.</summary>
+    Hidden,
+
+    /// <summary>The workspace's repository, read and write (the git server).</summary>
+    Writable,
 }
 
 /// <summary>A container's resource limits, in docker run's units.</summary>

@@ -1,5 +1,6 @@
 using MassTransit;
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.ToolGateway.Servers;
 using Orchestrator.ToolGateway.Workspaces;
 
@@ -9,11 +10,14 @@ namespace Orchestrator.ToolGateway.Consumers;
 /// A tool call. With a session it arrives on the replica's own queue and runs on the session's servers (or this replica's
 /// shared ones); without one it arrives on the shared queue and runs on this replica's shared servers.
 /// </summary>
-public sealed class CallToolConsumer(WorkspaceManager workspaces, SharedServers shared, ToolInvoker invoker) : IConsumer<CallTool>
+public sealed class CallToolConsumer(WorkspaceManager workspaces, SharedServers shared, ToolInvoker invoker, TimeProvider time) : IConsumer<CallTool>
 {
     public async Task Consume(ConsumeContext<CallTool> context)
     {
         var call = context.Message;
+        // Its caller has stopped waiting: a tool run now would change the workspace behind the caller's back.
+        if (context.IsExpired(time))
+            return;
         McpServer? server = null;
         if (call.SessionId is { } sessionId)
         {

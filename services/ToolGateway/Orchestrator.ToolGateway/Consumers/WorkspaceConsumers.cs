@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.Logging;
 using Orchestrator.Contracts;
 using Orchestrator.ToolGateway.Replicas;
 using Orchestrator.ServiceDefaults;
@@ -9,30 +10,81 @@ namespace Orchestrator.ToolGateway.Consumers;
 
 /// <summary>
 /// Any replica may open a workspace; the one that does answers with its own address and every tool the session can call
-/// (its workspace servers and the replica's shared ones).
+/// (its workspace servers and the replica's shared ones). A request whose requester has stopped waiting is dropped, and a
+/// workspace that finishes opening after that is closed again at once: nobody would ever use or close it.
 /// </summary>
-public sealed class OpenWorkspaceConsumer(WorkspaceManager workspaces, SharedServers shared, Replica replica) : IConsumer<OpenWorkspace>
+public sealed class OpenWorkspaceConsumer(
+    WorkspaceManager workspaces, SharedServers shared, Replica replica, TimeProvider time, ILogger<OpenWorkspaceConsumer> logger)
+    : IConsumer<OpenWorkspace>
 {
     public async Task Consume(ConsumeContext<OpenWorkspace> context)
     {
-        using var activity = ToolGatewayTelemetry.Source.Start("open workspace", context.Message.CorrelationId);
-        var session = await workspaces.OpenAsync(context.Message, context.CancellationToken);
+        var request = context.Message;
+        if (context.IsExpired(time))
+        {
+            logger.LogInformation("Open workspace for {CorrelationId} dropped: its requester stopped waiting at {Deadline}", request.CorrelationId, context.Deadline());
+            return;
+        }
+        using var activity = ToolGatewayTelemetry.Source.Start("open workspace", request.CorrelationId);
+        WorkspaceSession session;
+        try
+        {
+            session = await workspaces.OpenAsync(request, context.Deadline(), context.CancellationToken);
+        }
+        catch (OperationCanceledException) when (context.IsExpired(time) && !context.CancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        if (context.IsExpired(time))
+        {
+            logger.LogInformation("Workspace {SessionId} for {CorrelationId} opened after its requester stopped waiting: closing it", session.Id, request.CorrelationId);
+            await workspaces.CloseAsync(session.Id);
+            return;
+        }
         var tools = (await shared.DescribeAsync(context.CancellationToken)).Concat(session.Describe());
         await context.RespondAsync(new WorkspaceOpened(
-            context.Message.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools],
+            request.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools],
             session.Unavailable));
     }
 }
 
-/// <summary>Served on the replica's own queue: the session lives here.</summary>
-public sealed class CollectChangesConsumer(WorkspaceManager workspaces) : IConsumer<CollectChanges>
+/// <summary>
+/// Served on the replica's own queue: the session lives here. Changes that cannot be proposed (over the change limits,
+/// or unreadable) are answered with <see cref="WorkspaceChangesRefused"/>, never sent.
+/// </summary>
+public sealed class CollectChangesConsumer(WorkspaceManager workspaces, TimeProvider time, ILogger<CollectChangesConsumer> logger)
+    : IConsumer<CollectChanges>
 {
     public async Task Consume(ConsumeContext<CollectChanges> context)
     {
-        using var activity = ToolGatewayTelemetry.Source.Start("collect changes", context.Message.CorrelationId);
-        var session = workspaces.Find(context.Message.SessionId)
-            ?? throw new InvalidOperationException($"No workspace session {context.Message.SessionId} on this replica");
-        await context.RespondAsync(await workspaces.CollectAsync(session, context.CancellationToken));
+        var request = context.Message;
+        if (context.IsExpired(time))
+            return;
+        using var activity = ToolGatewayTelemetry.Source.Start("collect changes", request.CorrelationId);
+        if (workspaces.Find(request.SessionId) is not { } session)
+        {
+            await context.RespondAsync(new WorkspaceChangesRefused(request.CorrelationId, request.SessionId, "session-lost",
+                $"No workspace session {request.SessionId} on this replica"));
+            return;
+        }
+        CollectedChanges changes;
+        try
+        {
+            changes = await workspaces.CollectAsync(session, context.CancellationToken);
+        }
+        catch (GitException e)
+        {
+            logger.LogWarning("Changes of workspace {SessionId} could not be read: {Error}", session.Id, e.Message);
+            await context.RespondAsync(new WorkspaceChangesRefused(request.CorrelationId, session.Id, "changes-unreadable", e.Message));
+            return;
+        }
+        if (changes.Refusal is { } refusal)
+        {
+            logger.LogWarning("Changes of workspace {SessionId} refused: {Refusal}", session.Id, refusal);
+            await context.RespondAsync(new WorkspaceChangesRefused(request.CorrelationId, session.Id, CollectedChanges.TooLargeReason, refusal));
+            return;
+        }
+        await context.RespondAsync(new WorkspaceChanges(request.CorrelationId, session.Id, session.BaseCommit, changes.Files, changes.Diff));
     }
 }
 
@@ -41,6 +93,7 @@ public sealed class CloseWorkspaceConsumer(WorkspaceManager workspaces) : IConsu
 {
     public async Task Consume(ConsumeContext<CloseWorkspace> context)
     {
+        // Served even when its requester has stopped waiting: closing is what it asked for either way.
         using var activity = ToolGatewayTelemetry.Source.Start("close workspace", context.Message.CorrelationId);
         await workspaces.CloseAsync(context.Message.SessionId);
         await context.RespondAsync(new WorkspaceClosed(context.Message.CorrelationId, context.Message.SessionId));

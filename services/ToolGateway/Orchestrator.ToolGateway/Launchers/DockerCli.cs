@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Text;
 using Microsoft.Extensions.Logging;
+using Orchestrator.ToolGateway.Processes;
 
 namespace Orchestrator.ToolGateway.Launchers;
 
@@ -23,32 +22,8 @@ public sealed class DockerCli(ILogger<DockerCli> logger)
 
     public async Task<DockerResult> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
-        var start = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        start.Environment.Clear();
-        foreach (var (name, value) in BaseEnvironment())
-            start.Environment[name] = value;
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("docker could not be started");
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return new DockerResult(process.ExitCode, await stdout, (await stderr).Trim());
+        var result = await ChildProcess.RunAsync(Executable, args, BaseEnvironment(), cancellationToken);
+        return new DockerResult(result.ExitCode, result.Text, result.Error);
     }
 
     public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>

@@ -64,8 +64,12 @@ public sealed class DockerLauncher(
         if (placement.WorkspaceDirectory is { } directory)
         {
             // The engine resolves bind mounts on the host: name the host's path of the workspace, not the gateway's.
-            var source = Path.Combine(o.HostPathOfWorkspaces, Path.GetFileName(directory));
+            var source = Path.Combine(o.HostPathOfWorkspaces, Path.GetRelativePath(Path.GetFullPath(o.WorkspacesPath), directory));
             args.AddRange(["--mount", $"type=bind,source={source},target={WorkspaceMount}", "--workdir", WorkspaceMount]);
+            // A tmpfs over it, not a bind mount of it: nothing on the host is resolved, so a .git that has been replaced by
+            // a link cannot bring anything else into the container.
+            if (definition.WorkspaceGit == WorkspaceGitAccess.Hidden)
+                args.AddRange(["--mount", $"type=tmpfs,destination={WorkspaceMount}/.git,tmpfs-size=65536,readonly"]);
         }
 
         // Values travel in the docker CLI's environment and `-e NAME` copies them into the container's: never an argument.

@@ -3,12 +3,15 @@ using Orchestrator.ToolGateway.Catalog;
 
 namespace Orchestrator.ToolGateway.Launchers;
 
-/// <summary>Where a server instance runs: shared by the replica, or in one session's workspace folder.</summary>
-public sealed record ServerPlacement(Guid? SessionId, string? WorkspaceDirectory)
+/// <summary>
+/// Where a server instance runs: shared by the replica, or in one session's workspace folder (and then for one
+/// repository, "owner/name", when the session names it).
+/// </summary>
+public sealed record ServerPlacement(Guid? SessionId, string? WorkspaceDirectory, string? Repository = null)
 {
     public static ServerPlacement Shared { get; } = new(null, null);
 
-    public static ServerPlacement InWorkspace(Guid sessionId, string directory) => new(sessionId, directory);
+    public static ServerPlacement InWorkspace(Guid sessionId, string directory, string? repository) => new(sessionId, directory, repository);
 }
 
 /// <summary>How to start one server instance, and (for a container) the name to remove it by.</summary>

@@ -125,10 +125,10 @@ public sealed class McpServer : IAsyncDisposable
         try
         {
             launch = await _runtime.Launcher.PrepareAsync(Definition, _placement, timeout.Token);
-            var instance = await McpServerInstance.StartAsync(launch, _runtime.SdkLoggers, _runtime.Secrets, timeout.Token);
+            var instance = await McpServerInstance.StartAsync(launch, _runtime.SdkLoggers, _runtime.Secrets, Options.ToolResultMaxBytes, timeout.Token);
             instance.ToolsChanged += UpdateTools;
             UpdateTools(instance);
-            _ = instance.Exited.ContinueWith(_ => OnExited(instance), TaskScheduler.Default);
+            _ = instance.Exited.ContinueWith(_ => OnExitedAsync(instance), TaskScheduler.Default).Unwrap();
             bool disposed;
             lock (_lock)
                 disposed = _disposed;
@@ -159,7 +159,7 @@ public sealed class McpServer : IAsyncDisposable
             .Select(t => new ToolDescriptor(Name, t.Name, t.Description ?? "", t.JsonSchema.GetRawText(),
                 ReadOnly: t.ProtocolTool.Annotations?.ReadOnlyHint == true))];
 
-    private void OnExited(McpServerInstance instance)
+    private async Task OnExitedAsync(McpServerInstance instance)
     {
         var crashed = !instance.Stopping;
         lock (_lock)
@@ -170,15 +170,8 @@ public sealed class McpServer : IAsyncDisposable
                 _retryAt = _runtime.Time.GetUtcNow() + Backoff(++_failures);
         }
         if (crashed)
-        {
-            var details = instance.Exited.Result;
-            var stderr = details is ModelContextProtocol.Client.StdioClientCompletionDetails { StandardErrorTail: { Count: > 0 } tail }
-                ? _runtime.Secrets.Redact(string.Join(" | ", tail.TakeLast(5)))
-                : "";
-            _logger.LogWarning("Server {Server} {Details}, unasked; it restarts on the next call. {Stderr}",
-                Name, McpServerInstance.Describe(details), stderr);
-        }
-        _ = StopInstanceAsync(instance);
+            _logger.LogWarning("Server {Server} {Details}, unasked; it restarts on the next call", Name, await instance.DescribeExitAsync());
+        await StopInstanceAsync(instance);
     }
 
     private async Task StopIfIdleAsync()

@@ -19,13 +19,16 @@ public sealed class McpServerInstance : IAsyncDisposable
     public const string ProtocolVersion = "2025-06-18";
 
     private readonly McpClient _client;
+    private readonly ServerProcess _process;
     private readonly IAsyncDisposable _listChanged;
     private volatile IReadOnlyList<McpClientTool> _tools;
 
-    private McpServerInstance(string name, ServerLaunch launch, McpClient client, IReadOnlyList<McpClientTool> tools, Func<McpServerInstance, IAsyncDisposable> subscribe)
+    private McpServerInstance(string name, ServerLaunch launch, ServerProcess process, McpClient client, IReadOnlyList<McpClientTool> tools,
+        Func<McpServerInstance, IAsyncDisposable> subscribe)
     {
         Name = name;
         Launch = launch;
+        _process = process;
         _client = client;
         _tools = tools;
         _listChanged = subscribe(this);
@@ -45,13 +48,14 @@ public sealed class McpServerInstance : IAsyncDisposable
     /// <summary>Raised after the server announced a new tool list and it was read again.</summary>
     public event Action<McpServerInstance>? ToolsChanged;
 
+    /// <summary>How the server's process ended, with its last lines on stderr (redacted).</summary>
+    public Task<string> DescribeExitAsync() => _process.DescribeAsync();
+
     public static async Task<McpServerInstance> StartAsync(
-        ServerLaunch launch, ILoggerFactory loggers, ServerSecrets secrets, CancellationToken cancellationToken)
+        ServerLaunch launch, ILoggerFactory loggers, ServerSecrets secrets, int maxMessageBytes, CancellationToken cancellationToken)
     {
         var name = launch.Transport.Name!;
-        var stderr = loggers.CreateLogger($"{typeof(McpServerInstance).FullName}.{name}");
-        launch.Transport.StandardErrorLines = line => stderr.LogDebug("{Server}: {Line}", name, secrets.Redact(line));
-        var transport = new StdioClientTransport(launch.Transport, loggers);
+        var transport = new ServerProcess(launch, maxMessageBytes, secrets, loggers);
 
         McpClient client;
         try
@@ -70,7 +74,7 @@ public sealed class McpServerInstance : IAsyncDisposable
         try
         {
             var tools = await client.ListToolsAsync(cancellationToken: cancellationToken);
-            return new McpServerInstance(name, launch, client, [.. tools], instance =>
+            return new McpServerInstance(name, launch, transport, client, [.. tools], instance =>
                 client.RegisterNotificationHandler(NotificationMethods.ToolListChangedNotification, (_, _) =>
                 {
                     // Not awaited: the listing's answer arrives on the loop that is running this handler.
@@ -99,7 +103,7 @@ public sealed class McpServerInstance : IAsyncDisposable
         if (await Task.WhenAny(call, Exited) != call)
         {
             _ = call.ContinueWith(t => t.Exception, TaskScheduler.Default);
-            throw new ServerCrashedException(Describe(await Exited));
+            throw new ServerCrashedException(await DescribeExitAsync());
         }
         try
         {
@@ -109,17 +113,10 @@ public sealed class McpServerInstance : IAsyncDisposable
         {
             // The connection broke under the call: if the process is gone (or going), that is the crash.
             if (await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None)) == Exited)
-                throw new ServerCrashedException(Describe(await Exited), e);
+                throw new ServerCrashedException(await DescribeExitAsync(), e);
             throw;
         }
     }
-
-    public static string Describe(ClientCompletionDetails details) => details switch
-    {
-        StdioClientCompletionDetails { ExitCode: { } code } => $"exited with code {code}",
-        _ when details.Exception is { } e => $"connection failed: {e.Message}",
-        _ => "exited",
-    };
 
     public static IReadOnlyList<ToolContent> ToContent(CallToolResult result, ServerSecrets secrets) =>
         [.. result.Content.Select(block => block switch

@@ -8,98 +8,167 @@ using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Workspaces;
 
-/// <summary>The workspace sessions this replica holds: clone, branch, servers, changes, and cleanup.</summary>
+/// <summary>
+/// The workspace sessions this replica holds: clone (bounded in time, speed and size), servers, changes, and cleanup.
+/// An opening is abandoned when every request waiting for it has given up, and a session nobody has used for
+/// <see cref="ToolGatewayOptions.WorkspaceIdleTtl"/> is closed (<see cref="WorkspaceJanitor"/>).
+/// </summary>
 public sealed class WorkspaceManager(
-    IOptions<ToolGatewayOptions> options, IServerLauncher launcher, McpServerFactory servers, ILogger<WorkspaceManager> logger) : IAsyncDisposable
+    IOptions<ToolGatewayOptions> options, IServerLauncher launcher, McpServerFactory servers, ChangeCollector collector,
+    TimeProvider time, ILogger<WorkspaceManager> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, WorkspaceSession> _sessions = new();
-    private readonly ConcurrentDictionary<Guid, Lazy<Task<WorkspaceSession>>> _opening = new();
+    private readonly ConcurrentDictionary<Guid, Opening> _opening = new();
 
-    public WorkspaceSession? Find(Guid sessionId) => _sessions.GetValueOrDefault(sessionId);
-
-    /// <summary>
-    /// Opens the work item's session, or returns the one it has: a redelivered OpenWorkspace, even one that arrives while
-    /// the first is still cloning, gets the same session.
-    /// </summary>
-    public Task<WorkspaceSession> OpenAsync(OpenWorkspace request, CancellationToken cancellationToken)
+    public WorkspaceSession? Find(Guid sessionId)
     {
-        var existing = _sessions.Values.FirstOrDefault(s => s.CorrelationId == request.CorrelationId);
-        if (existing is not null)
-            return Task.FromResult(existing);
-        var opening = _opening.GetOrAdd(request.CorrelationId, _ => new Lazy<Task<WorkspaceSession>>(() => OpenNewAsync(request)));
-        return opening.Value.WaitAsync(cancellationToken);
+        var session = _sessions.GetValueOrDefault(sessionId);
+        session?.Touch(time.GetUtcNow());
+        return session;
     }
 
-    private async Task<WorkspaceSession> OpenNewAsync(OpenWorkspace request)
+    public IReadOnlyCollection<WorkspaceSession> Sessions => [.. _sessions.Values];
+
+    /// <summary>
+    /// Opens the work item's session, or returns the one it has: a redelivered or repeated OpenWorkspace, even one that
+    /// arrives while the first is still cloning, gets the same session. The opening goes on while any of its requesters
+    /// still waits (until the latest <paramref name="deadline"/>), and is abandoned, its folder removed, when none does.
+    /// </summary>
+    public async Task<WorkspaceSession> OpenAsync(OpenWorkspace request, DateTimeOffset? deadline, CancellationToken cancellationToken)
     {
-        var cancellationToken = CancellationToken.None;
+        while (true)
+        {
+            var existing = _sessions.Values.FirstOrDefault(s => s.CorrelationId == request.CorrelationId);
+            if (existing is not null)
+            {
+                existing.Touch(time.GetUtcNow());
+                return existing;
+            }
+            var opening = _opening.GetOrAdd(request.CorrelationId, _ => new Opening(this, request));
+            opening.WaitUntil(deadline, time);
+            try
+            {
+                return await opening.Opened.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && opening.Abandoned
+                && (deadline is null || deadline > time.GetUtcNow()))
+            {
+                // Joined an opening whose own requesters had all given up just before: this one still waits, so start anew.
+            }
+        }
+    }
+
+    private async Task<WorkspaceSession> OpenNewAsync(OpenWorkspace request, CancellationToken abandoned)
+    {
+        var o = options.Value;
         var id = Guid.NewGuid();
-        var directory = Path.GetFullPath(Path.Combine(options.Value.WorkspacesPath, id.ToString("N")));
-        Directory.CreateDirectory(directory);
+        var folder = Path.GetFullPath(Path.Combine(o.WorkspacesPath, id.ToString("N")));
+        Directory.CreateDirectory(folder);
         WorkspaceSession? session = null;
         try
         {
-            await Git.RunAsync(directory, cancellationToken, "clone", "--quiet", "--single-branch", "--branch", request.BaseBranch, "--", request.CloneUrl, ".");
-            await Git.RunAsync(directory, cancellationToken, "checkout", "--quiet", "-b", request.WorkBranch);
-            await Git.RunAsync(directory, cancellationToken, "config", "user.name", "Orchestrator");
-            await Git.RunAsync(directory, cancellationToken, "config", "user.email", "orchestrator@users.noreply.github.com");
-            var baseCommit = (await Git.RunAsync(directory, cancellationToken, "rev-parse", "HEAD")).Trim();
-            await launcher.PrepareWorkspaceAsync(directory, cancellationToken);
-
-            session = new WorkspaceSession(id, request.CorrelationId, directory, launcher.WorkspaceRootFor(directory), baseCommit);
-            foreach (var definition in options.Value.Servers.Where(s => s.Scope == ServerScope.Workspace))
-                session.Add(servers.Create(definition, ServerPlacement.InWorkspace(id, directory)));
+            var baseCommit = await CloneAsync(request, folder, abandoned);
+            var directory = Path.Combine(folder, WorkspaceSession.WorkspaceFolderName);
+            await launcher.PrepareWorkspaceAsync(directory, abandoned);
+            session = new WorkspaceSession(id, request.CorrelationId, folder, launcher.WorkspaceRootFor(directory), baseCommit, request.Repository);
+            foreach (var definition in o.Servers.Where(s => s.Scope == ServerScope.Workspace))
+                session.Add(servers.Create(definition, ServerPlacement.InWorkspace(id, session.Directory, request.Repository)));
             // Started now, side by side, so the answer carries their tools; one that fails leaves the others working.
-            session.Unavailable = [.. (await Task.WhenAll(session.Servers.Values.Select(s => s.WarmUpAsync(cancellationToken)))).OfType<string>()];
+            session.Unavailable = [.. (await Task.WhenAll(session.Servers.Values.Select(s => s.WarmUpAsync(abandoned)))).OfType<string>()];
+            abandoned.ThrowIfCancellationRequested();
+            session.Touch(time.GetUtcNow());
             _sessions[id] = session;
             logger.LogInformation("Workspace {SessionId} opened for {CorrelationId} at {BaseCommit}", id, request.CorrelationId, baseCommit);
             return session;
         }
-        catch
+        catch (Exception e)
         {
             if (session is not null)
                 await session.StopServersAsync();
-            TryDelete(directory);
+            TryDelete(folder);
+            if (abandoned.IsCancellationRequested)
+                logger.LogInformation("Workspace for {CorrelationId} abandoned while opening: its requester stopped waiting", request.CorrelationId);
+            else
+                logger.LogWarning("Workspace for {CorrelationId} could not be opened: {Error}", request.CorrelationId, e.Message);
             throw;
         }
-        finally
-        {
-            _opening.TryRemove(request.CorrelationId, out _);
-        }
     }
 
-    public async Task<WorkspaceChanges> CollectAsync(WorkspaceSession session, CancellationToken cancellationToken)
+    /// <summary>
+    /// The gateway's own bare clone first (within the clone limits), then the workspace cloned from it, on the work
+    /// branch. Both are made before any container exists, so nothing in them has been touched by a tool yet.
+    /// </summary>
+    private async Task<string> CloneAsync(OpenWorkspace request, string folder, CancellationToken abandoned)
     {
-        var dir = session.Directory;
-        await Git.RunAsync(dir, cancellationToken, "add", "--all");
-        var status = await Git.RunAsync(dir, cancellationToken, "diff", "--cached", "--no-renames", "--name-status", session.BaseCommit);
-        var diff = await Git.RunAsync(dir, cancellationToken, "diff", "--cached", "--no-renames", session.BaseCommit);
-
-        var files = new List<ChangedFile>();
-        foreach (var line in status.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var o = options.Value;
+        var (gitDirectory, directory) = (Path.Combine(folder, WorkspaceSession.GitFolderName), Path.Combine(folder, WorkspaceSession.WorkspaceFolderName));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(abandoned);
+        limit.CancelAfter(o.CloneTimeout);
+        var tooLarge = false;
+        using var watch = new Timer(_ =>
         {
-            var (code, path) = (line[0], line[(line.IndexOf('\t') + 1)..]);
-            var change = code switch { 'A' => FileChange.Added, 'D' => FileChange.Deleted, _ => FileChange.Modified };
-            var content = change == FileChange.Deleted ? null : await File.ReadAllTextAsync(Path.Combine(dir, path), cancellationToken);
-            files.Add(new ChangedFile(path, change, content));
+            if (DirectorySize(folder) <= o.CloneMaxBytes)
+                return;
+            tooLarge = true;
+            limit.Cancel();
+        }, null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+        try
+        {
+            await Git.CloneAsync(request.CloneUrl, request.BaseBranch, gitDirectory, bare: true, limit.Token,
+                [("http.lowSpeedLimit", o.CloneLowSpeedLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                 ("http.lowSpeedTime", ((int)o.CloneLowSpeedTime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            await Git.CloneAsync(gitDirectory, request.BaseBranch, directory, bare: false, limit.Token);
+            var workspace = new Git(Path.Combine(directory, ".git"), directory);
+            await workspace.RunAsync(["checkout", "--quiet", "-b", request.WorkBranch], limit.Token);
+            // The agent's repository knows nothing of where it came from (the clone URL may one day carry access).
+            await workspace.RunAsync(["remote", "remove", "origin"], limit.Token);
+            await workspace.RunAsync(["config", "user.name", "Orchestrator"], limit.Token);
+            await workspace.RunAsync(["config", "user.email", "orchestrator@users.noreply.github.com"], limit.Token);
+            return (await new Git(gitDirectory).TextAsync(limit.Token, "rev-parse", "HEAD")).Trim();
         }
-        return new WorkspaceChanges(session.CorrelationId, session.Id, session.BaseCommit, files, diff);
+        catch (OperationCanceledException) when (!abandoned.IsCancellationRequested)
+        {
+            throw new GitException(tooLarge
+                ? $"The clone is larger than {o.CloneMaxBytes:N0} bytes (CLONE_MAX_BYTES)"
+                : $"The clone did not finish within {o.CloneTimeout} (CLONE_TIMEOUT)");
+        }
     }
+
+    public async Task<CollectedChanges> CollectAsync(WorkspaceSession session, CancellationToken cancellationToken) =>
+        await collector.CollectAsync(session, cancellationToken);
 
     public async Task CloseAsync(Guid sessionId)
     {
         if (!_sessions.TryRemove(sessionId, out var session))
             return;
         await session.StopServersAsync();
-        TryDelete(session.Directory);
+        TryDelete(session.Folder);
         logger.LogInformation("Workspace {SessionId} closed", sessionId);
     }
 
-    public async Task CloseAllAsync() => await Task.WhenAll(_sessions.Keys.Select(CloseAsync));
+    public async Task CloseAllAsync()
+    {
+        foreach (var opening in _opening.Values)
+            opening.Abandon();
+        await Task.WhenAll(_sessions.Keys.Select(CloseAsync));
+    }
 
     public async ValueTask DisposeAsync()
     {
         await CloseAllAsync();
+    }
+
+    private static long DirectorySize(string folder)
+    {
+        try
+        {
+            return new DirectoryInfo(folder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
+                .Sum(f => f.Length);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     private void TryDelete(string directory)
@@ -109,9 +178,66 @@ public sealed class WorkspaceManager(
             if (Directory.Exists(directory))
                 Directory.Delete(directory, recursive: true);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             logger.LogWarning(e, "Workspace folder {Directory} could not be removed", directory);
+        }
+    }
+
+    /// <summary>One workspace being opened, with the latest deadline of the requests waiting for it.</summary>
+    private sealed class Opening
+    {
+        private readonly CancellationTokenSource _abandon = new();
+        private readonly Lock _lock = new();
+        private DateTimeOffset? _deadline = DateTimeOffset.MinValue;
+        private bool _finished;
+
+        public Opening(WorkspaceManager manager, OpenWorkspace request)
+        {
+            _abandon.Token.Register(() => Abandoned = true);
+            Opened = Task.Run(async () =>
+            {
+                try
+                {
+                    return await manager.OpenNewAsync(request, _abandon.Token);
+                }
+                finally
+                {
+                    manager._opening.TryRemove(new KeyValuePair<Guid, Opening>(request.CorrelationId, this));
+                    lock (_lock)
+                    {
+                        _finished = true;
+                        _abandon.Dispose();
+                    }
+                }
+            });
+        }
+
+        public Task<WorkspaceSession> Opened { get; }
+
+        /// <summary>Every request that waited for it gave up (or the replica is stopping): it was, or is being, undone.</summary>
+        public bool Abandoned { get; private set; }
+
+        /// <summary>Keeps the opening going until <paramref name="deadline"/> at least (for as long as it takes, when null).</summary>
+        public void WaitUntil(DateTimeOffset? deadline, TimeProvider time)
+        {
+            lock (_lock)
+            {
+                if (_finished || Abandoned || _deadline is null || (deadline is not null && deadline <= _deadline))
+                    return;
+                _deadline = deadline;
+                var left = deadline is { } d ? d - time.GetUtcNow() : Timeout.InfiniteTimeSpan;
+                _abandon.CancelAfter(left < TimeSpan.Zero && left != Timeout.InfiniteTimeSpan ? TimeSpan.Zero : left);
+            }
+        }
+
+        public void Abandon()
+        {
+            lock (_lock)
+            {
+                if (!_finished)
+                    _abandon.Cancel();
+            }
         }
     }
 }

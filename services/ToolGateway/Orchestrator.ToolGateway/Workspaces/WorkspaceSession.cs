@@ -3,22 +3,45 @@ using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Workspaces;
 
-/// <summary>A work item's clone on this replica and the workspace-scoped servers working in it.</summary>
-public sealed class WorkspaceSession(Guid id, Guid correlationId, string directory, string workspaceRoot, string baseCommit)
+/// <summary>
+/// A work item's workspace on this replica and the workspace-scoped servers working in it. Its folder holds two things:
+/// <see cref="Directory"/>, the clone the servers see and change, and <see cref="GitDirectory"/>, the gateway's own copy
+/// of the repository, which no container ever mounts: the gateway's git works there and only reads the workspace's files.
+/// </summary>
+public sealed class WorkspaceSession(Guid id, Guid correlationId, string folder, string workspaceRoot, string baseCommit, string? repository)
 {
+    public const string WorkspaceFolderName = "workspace";
+    public const string GitFolderName = "git";
+
     private readonly Dictionary<string, McpServer> _servers = [];
+    private long _lastUsedTicks = DateTimeOffset.UtcNow.UtcTicks;
 
     public Guid Id { get; } = id;
     public Guid CorrelationId { get; } = correlationId;
 
+    /// <summary>The session's folder on this gateway: the workspace, the gateway's repository, and scratch files.</summary>
+    public string Folder { get; } = folder;
+
     /// <summary>The clone, as this gateway sees it.</summary>
-    public string Directory { get; } = directory;
+    public string Directory => Path.Combine(Folder, WorkspaceFolderName);
+
+    /// <summary>The gateway's own bare repository of the clone (never mounted into a container).</summary>
+    public string GitDirectory => Path.Combine(Folder, GitFolderName);
 
     /// <summary>The clone, as the servers see it.</summary>
     public string WorkspaceRoot { get; } = workspaceRoot;
 
     public string BaseCommit { get; } = baseCommit;
+
+    /// <summary>"owner/name" of the work item's repository, when the opener named it.</summary>
+    public string? Repository { get; } = repository;
+
     public IReadOnlyDictionary<string, McpServer> Servers => _servers;
+
+    /// <summary>When a request last came for this session: one nobody has used for the session TTL is closed.</summary>
+    public DateTimeOffset LastUsed => new(Interlocked.Read(ref _lastUsedTicks), TimeSpan.Zero);
+
+    public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastUsedTicks, now.UtcTicks);
 
     public void Add(McpServer server) => _servers[server.Name] = server;
 
