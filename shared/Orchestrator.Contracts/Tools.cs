@@ -18,6 +18,12 @@ public record WorkspaceOpened(
     IReadOnlyList<ToolDescriptor> Tools,
     IReadOnlyList<string>? Unavailable = null);
 
+/// <summary>
+/// The workspace could not be opened: its repository could not be cloned (<paramref name="Reason"/> <c>clone-failed</c>:
+/// unreachable, too slow, too large, or refused). <paramref name="Detail"/> says which, naming the setting at fault.
+/// </summary>
+public record WorkspaceNotOpened(Guid CorrelationId, string Reason, string Detail);
+
 /// <summary>A tool as its MCP server describes it. <paramref name="InputSchema"/> is a JSON schema.</summary>
 /// <param name="ReadOnly">The server declares that the tool changes nothing (MCP's readOnlyHint annotation).</param>
 public record ToolDescriptor(string Server, string Name, string Description, string InputSchema, bool ReadOnly = false);

@@ -44,11 +44,13 @@ public static class MessagingExtensions
         builder.Services.AddValidatedOptions<BusOptions>(builder.Configuration);
         var inMemory = string.Equals(builder.Configuration["BUS_TRANSPORT"], BusOptions.InMemory, StringComparison.OrdinalIgnoreCase);
 
-        // Start returns once every endpoint is bound: a message published right after start must find its queue.
+        // The bus starts in the background and keeps trying while the broker is unreachable: the service starts and stays up,
+        // not ready, until it connects (BusStartup waits a while for it, so that normally a message published right after
+        // start finds its queue).
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
-            o.WaitUntilStarted = true;
-            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.WaitUntilStarted = false;
+            o.StartTimeout = null;
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
         builder.Services.AddMassTransit(bus =>
@@ -89,6 +91,8 @@ public static class MessagingExtensions
                 });
             }
         });
+        // After MassTransit's own hosted service, so it starts after the bus has been told to.
+        builder.Services.AddHostedService<BusStartup>();
         return builder;
     }
 

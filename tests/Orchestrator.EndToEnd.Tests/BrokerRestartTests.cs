@@ -40,6 +40,40 @@ public sealed class BrokerRestartTests
         await Eventually.Until(() => Docker.ContainersAsync(stack.Deployment), c => c.Count == 0, ProcessStack.Timeout, "the MCP containers to be removed");
     }
 
+    [Fact]
+    public async Task Services_started_while_the_broker_is_down_stay_up_not_ready_and_work_once_it_comes()
+    {
+        await using var rabbit = await PrivateRabbitMq.StartAsync();
+        var broker = await RabbitMqBroker.CreateVirtualHostAsync(broker: (rabbit.Url, rabbit.ManagementUrl));
+        await using var stack = await ProcessStack.StartAsync(broker, [("BUS_START_WAIT", "00:00:02")]);
+        await rabbit.StopNodeAsync();
+
+        var services = new List<ServiceProcess>();
+        foreach (var service in ProcessStack.AllServices)
+            services.Add(await stack.StartAsync(service, waitForBus: false));
+        foreach (var service in services)
+        {
+            await service.WaitForOutputAsync("The broker is not reachable yet", ProcessStack.Timeout);
+            using var http = new HttpClient { BaseAddress = service.Address };
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/live", TestContext.Current.CancellationToken)).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health/ready", TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        await rabbit.StartNodeAsync();
+
+        foreach (var service in services)
+        {
+            using var http = new HttpClient { BaseAddress = service.Address };
+            await Eventually.Until(async () => (await http.GetAsync("/health/ready", TestContext.Current.CancellationToken)).StatusCode,
+                status => status == System.Net.HttpStatusCode.OK, ProcessStack.Timeout, $"{service.Name} to be ready", TimeSpan.FromMilliseconds(250));
+        }
+        Assert.All(services, s => Assert.False(s.HasExited, $"{s.Name} exited"));
+        // The same processes, never restarted, do the work.
+        stack.Llm.Script("Typo in the README").FixTheTypo();
+        var issue = stack.GitHub.AddIssue("Typo in the README", "The title says Widgts.", [ProcessStack.Label]);
+        await WithBrokerLogAsync(rabbit, () => stack.PullRequestForAsync(issue.Number));
+    }
+
     /// <summary>
     /// A timeout also shows when each service connected again, from the node's log: MassTransit says so only at Debug, so
     /// a service's own last lines are its reconnect attempts even when it is long back.

@@ -13,7 +13,7 @@ public sealed partial class ComposeFileTests
         var (exitCode, output, error) = await ComposeConfigAsync("--env-file", ".env.example");
 
         Assert.True(exitCode == 0, error);
-        Assert.Equal(["intake", "jaeger", "mcp-filesystem", "mcp-git", "planner", "publisher", "rabbitmq", "toolgateway"],
+        Assert.Equal(["intake", "jaeger", "mcp-filesystem", "mcp-git", "planner", "publisher", "rabbitmq", "toolgateway", "toolgateway-workspaces"],
             ServiceVolumes(output).Keys.Order());
     }
 
@@ -59,7 +59,9 @@ public sealed partial class ComposeFileTests
 
         var environment = ServiceLines(output, "environment");
         Assert.Equal(["planner"], environment.Where(s => s.Value.Any(l => l.StartsWith("OPENAI_API_KEY:"))).Select(s => s.Key));
-        Assert.DoesNotContain("planner", environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_TOKEN:"))).Select(s => s.Key));
+        // The write token is Publisher's (and Intake may read with it); the gateway and its MCP servers never get it.
+        Assert.Equal(["intake", "publisher"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_TOKEN:"))).Select(s => s.Key).Order());
+        Assert.Equal(["toolgateway"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_MCP_TOKEN:"))).Select(s => s.Key));
         Assert.Equal(["intake"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_WEBHOOK_SECRET:"))).Select(s => s.Key));
         Assert.Equal(["intake", "publisher"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_APP_PRIVATE_KEY:"))).Select(s => s.Key).Order());
     }

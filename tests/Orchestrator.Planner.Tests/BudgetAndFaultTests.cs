@@ -159,8 +159,45 @@ public sealed class BudgetAndFaultTests
         Assert.Equal(1 + 5, proposed.Usage.Turns);
         Assert.Equal(1 + 2, proposed.Usage.ToolCalls);
         var run = await rig.RunAsync(proposed.CorrelationId, RunStatus.Proposed);
-        Assert.Equal(2, run.Attempts);
+        // A restart of the Planner is counted as such, not as a lost workspace.
+        Assert.Equal((2, 1, 0), (run.Attempts, run.Resumes, run.WorkspaceLosses));
+        Assert.Contains(run.Transcript!, e => e.Attempt == 2 && e.Text is { } t && t.StartsWith("Resumed after a Planner restart (1 so far", StringComparison.Ordinal));
         Assert.Contains(run.Transcript!, e => e.Attempt == 2 && e.Text is { } t && t.StartsWith("Closed workspace ") && t.EndsWith(", left open by attempt 1."));
+        await rig.NoContainersLeftAsync();
+    }
+
+    [Fact]
+    public async Task A_server_that_does_not_start_is_on_the_timeline_and_the_run_goes_on_without_it()
+    {
+        var broken = TestCatalog.Git with { Image = "orchestrator-test/not-built:1" };
+        await using var rig = await PlannerRig.StartAsync([TestCatalog.Filesystem, broken], []);
+        rig.Llm.Script("Typo in the README").FixTheTypo();
+
+        var id = await rig.SubmitAsync("Typo in the README");
+
+        var progressed = await rig.WaitFor<WorkItemProgressed>(id, p => p.Stage == "workspace" && p.Detail.Contains("unavailable", StringComparison.Ordinal));
+        Assert.Contains("orchestrator-test/not-built:1", progressed.Detail);
+        await rig.WaitFor<ChangesProposed>(id);
+        var run = await rig.RunAsync(id, RunStatus.Proposed);
+        Assert.Contains(run.Transcript!, e => e.Kind == "note" && e.IsError && e.Text!.Contains("Server git", StringComparison.Ordinal));
+        await rig.NoContainersLeftAsync();
+    }
+
+    [Fact]
+    public async Task A_workspace_without_a_server_the_run_needs_is_opened_again_then_the_run_fails_naming_it()
+    {
+        var broken = TestCatalog.Filesystem with { Image = "orchestrator-test/not-built:1" };
+        await using var rig = await PlannerRig.StartAsync([broken, TestCatalog.Git], [], ("PLANNER_MAX_ATTEMPTS", "2"));
+
+        var id = await rig.SubmitAsync("Typo in the README");
+
+        var failed = await rig.WaitFor<WorkItemFailed>(id);
+        Assert.Equal("tools-unavailable", failed.Reason);
+        Assert.StartsWith("The workspace opened without filesystem (PLANNER_REQUIRED_SERVERS). Server filesystem", failed.Detail);
+        var run = await rig.RunAsync(id, RunStatus.Failed);
+        Assert.Equal((2, 2, 0), (run.Attempts, run.WorkspaceLosses, run.Resumes));
+        Assert.Equal(2, rig.Recorder.All<WorkItemProgressed>().Count(p => p.CorrelationId == id && p.Detail.Contains("unavailable", StringComparison.Ordinal)));
+        Assert.Empty(rig.Llm.Requests);
         await rig.NoContainersLeftAsync();
     }
 

@@ -29,7 +29,8 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     public Uri Url => new($"amqp://guest:guest@127.0.0.1:{_port}/");
     public Uri ManagementUrl => new($"http://guest:guest@127.0.0.1:{_managementPort}/");
 
-    public static async Task<PrivateRabbitMq> StartAsync()
+    /// <param name="running">False: the node is set up (its ports are known) but not started; <see cref="StartNodeAsync"/> starts it.</param>
+    public static async Task<PrivateRabbitMq> StartAsync(bool running = true)
     {
         var broker = new PrivateRabbitMq();
         Directory.CreateDirectory(Path.Combine(broker._directory, "home"));
@@ -39,7 +40,8 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
             $"listeners.tcp.default = 127.0.0.1:{broker._port}\nmanagement.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {broker._managementPort}\n");
         try
         {
-            await broker.StartNodeAsync();
+            if (running)
+                await broker.StartNodeAsync();
         }
         catch
         {
@@ -71,7 +73,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         await StartNodeAsync();
     }
 
-    private async Task StartNodeAsync()
+    public async Task StartNodeAsync()
     {
         var start = new ProcessStartInfo("setsid", [$"{Bin}/rabbitmq-server"])
         {
@@ -108,7 +110,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         }
     }
 
-    private async Task StopNodeAsync()
+    public async Task StopNodeAsync()
     {
         try
         {

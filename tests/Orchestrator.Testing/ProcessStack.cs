@@ -86,12 +86,16 @@ public sealed class ProcessStack : IAsyncDisposable
     /// Starts a service (again), on the same database as before, and waits until its bus is up. It is known by its name,
     /// a ToolGateway by its replica id (replica-1, replica-2…).
     /// </summary>
-    public async Task<ServiceProcess> StartAsync(string service, string? replicaId = null)
+    /// <param name="waitForBus">False: wait only until it listens for HTTP (for a service started while the broker is down).</param>
+    public async Task<ServiceProcess> StartAsync(string service, string? replicaId = null, bool waitForBus = true)
     {
         replicaId ??= service == "ToolGateway" ? $"replica-{++_replicas}" : null;
         var process = ServiceProcess.Start(service, Settings(service), replicaId);
         _running[replicaId ?? service] = process;
-        await process.WaitUntilStartedAsync(Timeout);
+        if (waitForBus)
+            await process.WaitUntilStartedAsync(Timeout);
+        else
+            await process.WaitForOutputAsync("Now listening on", Timeout);
         return process;
     }
 

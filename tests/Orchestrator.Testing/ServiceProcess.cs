@@ -60,6 +60,16 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}):\n{Output}");
     }
 
+    /// <summary>Waits until the host has written <paramref name="text"/> (failing at once if it exits first).</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        await Eventually.Until(() => Task.FromResult(Output), o => _process.HasExited || o.Contains(text, StringComparison.Ordinal), timeout, $"{Name} to say \"{text}\"");
+        if (_process.HasExited)
+            throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}):\n{Output}");
+    }
+
+    public bool HasExited => _process.HasExited;
+
     public int ProcessId => _process.Id;
 
     /// <summary>The process's resident memory now (VmRSS), in MiB.</summary>

@@ -6,6 +6,7 @@ public sealed record TestServer(string Name, string Scope, string Image, params 
     public string? Command { get; init; }
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
     public string? WorkspaceGit { get; init; }
+    public bool OneRepository { get; init; }
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Deny { get; init; } = [];
 }
@@ -45,6 +46,8 @@ public static class TestCatalog
                 yield return ($"{at}:Secrets:{variable}", setting);
             foreach (var (variable, value) in server.Environment)
                 yield return ($"{at}:Environment:{variable}", value);
+            if (server.OneRepository)
+                yield return ($"{at}:OneRepository", "true");
             if (server.WorkspaceGit is { } git)
                 yield return ($"{at}:WorkspaceGit", git);
             foreach (var (tool, j) in server.Deny.Select((t, j) => (t, j)))

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orchestrator.Contracts;
 using Orchestrator.Testing;
 
 namespace Orchestrator.ToolGateway.Tests;
@@ -60,5 +61,24 @@ public sealed class SecretTests
         Assert.All(gateway.Recorder.Messages, m => Assert.DoesNotContain(Secret, JsonSerializer.Serialize(m.Message, m.Message.GetType())));
         Assert.Contains(gateway.Gateway.Logs, l => l.Contains("[redacted]", StringComparison.Ordinal));
         Assert.DoesNotContain(gateway.Gateway.Logs, l => l.Contains(Secret, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_server_held_to_one_repository_offers_and_serves_only_calls_that_name_the_work_items()
+    {
+        var github = TestCatalog.Probe with { OneRepository = true };
+        await using var gateway = await TestGateway.StartAsync([github, TestCatalog.Filesystem]);
+        var session = await gateway.OpenAsync();
+
+        // Only the tools that say which repository they reach are offered.
+        Assert.Equal(["repo_info"], session.Tools.Where(t => t.Server == "probe").Select(t => t.Name));
+        Assert.Equal("acme/widgets", await gateway.CallTextAsync(session, "probe", "repo_info", new { owner = "acme", repo = "widgets" }));
+        foreach (var arguments in new object[] { new { owner = "victim-org", repo = "private-infra" }, new { owner = "acme", repo = "other" }, new { repo = "widgets" } })
+        {
+            var (_, failed) = await gateway.CallAsync(session, "probe", "repo_info", arguments);
+            Assert.Equal(ToolFailureReason.Denied, failed?.Reason);
+            Assert.Contains("may reach only the work item's repository (acme/widgets)", failed!.Message);
+        }
+        Assert.Equal(ToolFailureReason.Denied, (await gateway.CallAsync(session, "probe", "environment")).Failed?.Reason);
     }
 }

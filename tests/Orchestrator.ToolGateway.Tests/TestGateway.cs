@@ -114,7 +114,7 @@ public sealed class TestGateway : IAsyncDisposable
 
     public Task<WorkspaceOpened> OpenAsync(Guid? correlationId = null) =>
         WithClientAsync(c => c.OpenWorkspaceAsync(
-            new OpenWorkspace(correlationId ?? Guid.NewGuid(), CloneUrl, "main", "orchestrator/test"), TestContext.Current.CancellationToken));
+            new OpenWorkspace(correlationId ?? Guid.NewGuid(), CloneUrl, "main", "orchestrator/test", Repository), TestContext.Current.CancellationToken));
 
     public Task<(ToolCallCompleted? Completed, ToolCallFailed? Failed)> CallAsync(WorkspaceOpened session, string server, string tool, object? arguments = null) =>
         WithClientAsync(c => c.CallToolAsync(session, server, tool, JsonSerializer.Serialize(arguments ?? new { }), TestContext.Current.CancellationToken));

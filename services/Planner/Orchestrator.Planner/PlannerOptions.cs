@@ -33,9 +33,23 @@ public sealed class PlannerOptions : IValidatedOptions
     [ConfigurationKeyName("PLANNER_MAX_REPEATED_FAILURES")]
     public int MaxRepeatedFailures { get; set; } = 3;
 
-    /// <summary>Attempts a run gets when the ToolGateway replica holding its workspace goes away (each starts over).</summary>
+    /// <summary>
+    /// Attempts a run gets against lost workspaces: the ToolGateway replica holding it went away, or it opened without a
+    /// server the run needs (PLANNER_REQUIRED_SERVERS). Each starts over in a new workspace. Planner restarts do not count.
+    /// </summary>
     [ConfigurationKeyName("PLANNER_MAX_ATTEMPTS")]
     public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How often a run may be picked up again by a Planner that restarted while it ran (a run that keeps killing its Planner ends).</summary>
+    [ConfigurationKeyName("PLANNER_MAX_RESUMES")]
+    public int MaxResumes { get; set; } = 5;
+
+    /// <summary>Comma-separated MCP servers a run cannot work without; a workspace that opens without one is opened again.</summary>
+    [ConfigurationKeyName("PLANNER_REQUIRED_SERVERS")]
+    public string RequiredServers { get; set; } = "filesystem";
+
+    public IReadOnlyList<string> RequiredServerList =>
+        [.. RequiredServers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
     /// <summary>How many times the run may go back and fix what its self-review found before it gives up.</summary>
     [ConfigurationKeyName("PLANNER_REVIEW_ROUNDS")]
@@ -63,6 +77,8 @@ public sealed class PlannerOptions : IValidatedOptions
             yield return "PLANNER_MAX_REPEATED_FAILURES must be at least 1";
         if (MaxAttempts < 1)
             yield return "PLANNER_MAX_ATTEMPTS must be at least 1";
+        if (MaxResumes < 0)
+            yield return "PLANNER_MAX_RESUMES must not be negative";
         if (ReviewRounds < 0)
             yield return "PLANNER_REVIEW_ROUNDS must not be negative";
         if (MaxToolResultChars < 256)

@@ -11,10 +11,15 @@ namespace Orchestrator.ToolGateway.Client;
 /// </summary>
 public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas replicas, IOptions<ToolGatewayClientOptions> options)
 {
+    /// <summary>Opens a workspace; throws <see cref="WorkspaceNotOpenedException"/> when the gateway says it cannot be opened.</summary>
     public async Task<WorkspaceOpened> OpenWorkspaceAsync(OpenWorkspace request, CancellationToken cancellationToken)
     {
         var client = clients.CreateRequestClient<OpenWorkspace>(RequestTimeout.After(ms: Ms(options.Value.WorkspaceRequestTimeout)));
-        var opened = (await client.GetResponse<WorkspaceOpened>(request, cancellationToken)).Message;
+        var response = await client.GetResponse<WorkspaceOpened, WorkspaceNotOpened>(request, cancellationToken);
+        if (response.Is(out Response<WorkspaceNotOpened>? refused))
+            throw new WorkspaceNotOpenedException(refused.Message.Reason, refused.Message.Detail);
+        var opened = response.Is(out Response<WorkspaceOpened>? o) ? o.Message
+            : throw new InvalidOperationException("ToolGateway answered with neither a workspace nor a refusal");
         replicas.Answered(opened.ReplicaAddress);
         return opened;
     }
@@ -100,6 +105,12 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
     }
 
     private static int Ms(TimeSpan timeout) => (int)timeout.TotalMilliseconds;
+}
+
+/// <summary>The workspace cannot be opened (its repository could not be cloned); <see cref="Reason"/> is short and machine-readable.</summary>
+public sealed class WorkspaceNotOpenedException(string reason, string detail) : Exception(detail)
+{
+    public string Reason { get; } = reason;
 }
 
 /// <summary>The workspace's changes cannot be proposed; <see cref="Reason"/> is short and machine-readable.</summary>

@@ -92,6 +92,10 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     [ConfigurationKeyName("CLONE_MAX_BYTES")]
     public long CloneMaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>After a failed pull of a catalog image, how long servers of that image fail at once instead of pulling again.</summary>
+    [ConfigurationKeyName("IMAGE_PULL_RETRY_AFTER")]
+    public TimeSpan ImagePullRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>A workspace no request has used for this long is closed (its requester died or gave up without closing it).</summary>
     [ConfigurationKeyName("WORKSPACE_IDLE_TTL")]
     public TimeSpan WorkspaceIdleTtl { get; set; } = TimeSpan.FromMinutes(45);
@@ -116,7 +120,8 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
         foreach (var (name, value) in new[] {
             ("TOOL_CALL_TIMEOUT", ToolCallTimeout), ("SERVER_IDLE_TIMEOUT", ServerIdleTimeout), ("SERVER_RESTART_MAX_BACKOFF", RestartMaxBackoff),
             ("REPLICA_HEARTBEAT_INTERVAL", HeartbeatInterval), ("CONTAINER_SWEEP_INTERVAL", SweepInterval),
-            ("CLONE_TIMEOUT", CloneTimeout), ("CLONE_LOW_SPEED_TIME", CloneLowSpeedTime), ("WORKSPACE_IDLE_TTL", WorkspaceIdleTtl) })
+            ("CLONE_TIMEOUT", CloneTimeout), ("CLONE_LOW_SPEED_TIME", CloneLowSpeedTime), ("WORKSPACE_IDLE_TTL", WorkspaceIdleTtl),
+            ("IMAGE_PULL_RETRY_AFTER", ImagePullRetryAfter) })
         {
             if (value <= TimeSpan.Zero)
                 yield return $"{name} must be positive";
@@ -142,6 +147,8 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
                 yield return $"{at}:Image is required with MCP_LAUNCHER=Docker";
             if (Launcher == LauncherKind.Process && string.IsNullOrWhiteSpace(server.Command))
                 yield return $"{at}:Command is required with MCP_LAUNCHER=Process";
+            if (server.OneRepository && server.Scope != ServerScope.Workspace)
+                yield return $"{at}:OneRepository needs Scope Workspace (a shared server serves every repository)";
             if (server.Limits.Pids < 1)
                 yield return $"{at}:Limits:Pids must be at least 1";
             foreach (var (variable, setting) in server.Secrets)

@@ -53,6 +53,12 @@ public static class ToolGatewayService
             bus.AddConsumer<CollectChangesConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddConsumer<CloseWorkspaceConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddGatewayReplicaHeartbeats();
+            // Every replica hears how each work item ended (a queue of its own, gone when it stops).
+            bus.AddConsumer<WorkItemEndedConsumer>().Endpoint(e =>
+            {
+                e.Temporary = true;
+                e.InstanceId = Guid.NewGuid().ToString("N")[..12];
+            });
         },
         (context, cfg) =>
         {

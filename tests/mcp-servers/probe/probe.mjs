@@ -9,6 +9,7 @@ const tools = new Map([
   ["cancellations", { description: "The ids of the requests this server was told to cancel.", properties: {} }],
   ["environment", { description: "This server's environment variables, NAME=value per line.", properties: {} }],
   ["big", { description: "Answers with `bytes` bytes of text, written as the TypeScript SDK writes answers (id last).", required: ["bytes"], properties: { bytes: { type: "number" } } }],
+  ["repo_info", { description: "Says which repository it was asked about.", required: ["owner", "repo"], properties: { owner: { type: "string" }, repo: { type: "string" } } }],
   ["grow", { description: "Adds a tool named `name` and announces the change.", required: ["name"], properties: { name: { type: "string" } } }],
 ]);
 const cancelled = [];
@@ -30,6 +31,7 @@ function call(id, name, args) {
     case "cancellations": return text(id, JSON.stringify(cancelled));
     case "environment": return text(id, Object.entries(process.env).map(([k, v]) => `${k}=${v}`).join("\n"));
     case "big": return big(id, args.bytes);
+    case "repo_info": return text(id, `${args.owner}/${args.repo}`);
     case "grow":
       tools.set(args.name, { description: "Added at run time.", properties: {} });
       text(id, `added ${args.name}`);

@@ -30,6 +30,8 @@ public sealed record RunView(
     string? Phase,
     string? Model,
     int Attempts,
+    int WorkspaceLosses,
+    int Resumes,
     string? FailureReason,
     string? Error,
     RunUsageView Usage,
@@ -64,7 +66,8 @@ public static class RunsApi
     }
 
     private static RunView View(Run run, bool withTranscript) => new(
-        run.CorrelationId, run.Status, run.Phase, run.Model, run.Attempts, run.FailureReason, run.Error,
+        run.CorrelationId, run.Status, run.Phase is { } phase ? PlannerDbContext.PhaseName(phase) : null, run.Model, run.Attempts,
+        run.WorkspaceLosses, run.Resumes, run.FailureReason, run.Error,
         new RunUsageView(run.Turns, run.ToolCalls, run.InputTokens, run.OutputTokens, run.Cost, run.Duration.TotalSeconds),
         run.CreatedAt, run.UpdatedAt,
         withTranscript ? [.. run.Transcript.OrderBy(e => e.Sequence).Select(Entry)] : null);

@@ -59,6 +59,9 @@ namespace Orchestrator.Planner.Migrations
                     b.Property<string>("ReplicaAddress")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Resumes")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("SessionId")
                         .HasColumnType("TEXT");
 
@@ -82,6 +85,9 @@ namespace Orchestrator.Planner.Migrations
                     b.Property<string>("WorkItemJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("WorkspaceLosses")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("CorrelationId");
 

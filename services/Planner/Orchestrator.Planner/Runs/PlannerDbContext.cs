@@ -1,10 +1,16 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Orchestrator.Planner.Runs;
 
 public sealed class PlannerDbContext(DbContextOptions<PlannerDbContext> options) : DbContext(options)
 {
+    /// <summary>A phase is stored as its name in lower case ("planning"), as the transcript shows it.</summary>
+    public static string PhaseName(RunPhase phase) => phase.ToString().ToLowerInvariant();
+
+    private static readonly ValueConverter<RunPhase, string> PhaseText = new(p => PhaseName(p), s => Enum.Parse<RunPhase>(s, true));
+
     public DbSet<Run> Runs => Set<Run>();
     public DbSet<TranscriptEntry> Transcript => Set<TranscriptEntry>();
 
@@ -15,7 +21,7 @@ public sealed class PlannerDbContext(DbContextOptions<PlannerDbContext> options)
             e.HasKey(x => x.CorrelationId);
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(32);
             e.HasIndex(x => x.Status);
-            e.Property(x => x.Phase).HasMaxLength(32);
+            e.Property(x => x.Phase).HasConversion(PhaseText).HasMaxLength(32);
             e.Property(x => x.FailureReason).HasMaxLength(64);
             // SQLite has no decimal: stored as text, which keeps the cents exact.
             e.Property(x => x.Cost).HasConversion<string>();

@@ -2,6 +2,22 @@ using Orchestrator.Contracts;
 
 namespace Orchestrator.Planner.Runs;
 
+/// <summary>Where a run's current attempt is.</summary>
+public enum RunPhase
+{
+    /// <summary>Opening its workspace.</summary>
+    Starting,
+
+    /// <summary>Reading, with the tools that change nothing, to a plan.</summary>
+    Planning,
+
+    /// <summary>Making the change with every tool.</summary>
+    Executing,
+
+    /// <summary>A separate conversation reviews the diff.</summary>
+    Reviewing,
+}
+
 public enum RunStatus
 {
     Pending,
@@ -24,9 +40,14 @@ public sealed class Run
     public required string WorkItemJson { get; set; }
     /// <summary>The trace the work item belongs to (W3C traceparent), so a resumed run stays in it.</summary>
     public string? TraceParent { get; set; }
+    /// <summary>How many times the run has started: its first start, each start over and each resume.</summary>
     public int Attempts { get; set; }
-    /// <summary>Where the current (or last) attempt is: planning, executing, reviewing.</summary>
-    public string? Phase { get; set; }
+    /// <summary>Workspaces the run lost (their replica went away, or one opened without a server the run needs): bounded by PLANNER_MAX_ATTEMPTS.</summary>
+    public int WorkspaceLosses { get; set; }
+    /// <summary>Times the run was picked up again by a Planner that started while it was running: bounded by PLANNER_MAX_RESUMES.</summary>
+    public int Resumes { get; set; }
+    /// <summary>Where the current (or last) attempt is.</summary>
+    public RunPhase? Phase { get; set; }
     public string? Model { get; set; }
     /// <summary>The workspace the current attempt holds, so an attempt that resumes after a crash can close it first.</summary>
     public Guid? SessionId { get; set; }

@@ -10,7 +10,9 @@ public class RunFailedException(string reason, string detail, Exception? inner =
 }
 
 /// <summary>
-/// The ToolGateway replica holding the run's workspace is gone, and the workspace with it. The run starts over in a new
-/// workspace, up to PLANNER_MAX_ATTEMPTS attempts; after that it fails with <c>workspace-lost</c>.
+/// The run's workspace is no use: the ToolGateway replica holding it is gone (and the workspace with it), or it opened
+/// without a server the run needs. The run starts over in a new workspace, up to PLANNER_MAX_ATTEMPTS attempts; after
+/// that it fails with <paramref name="reason"/>.
 /// </summary>
-public sealed class WorkspaceLostException(string detail, Exception? inner = null) : RunFailedException("workspace-lost", detail, inner);
+public sealed class WorkspaceLostException(string detail, Exception? inner = null, string reason = "workspace-lost")
+    : RunFailedException(reason, detail, inner);

@@ -107,24 +107,38 @@ public sealed class RunScheduler(
         var transcript = scope.ServiceProvider.GetRequiredService<Transcript>();
         var bus = scope.ServiceProvider.GetRequiredService<IBus>();
         using var either = CancellationTokenSource.CreateLinkedTokenSource(cancelled, stoppingToken);
+        await transcript.BeginAsync(run);
+        // The Planner that ran it stopped (or died) meanwhile: a resume, counted apart from lost workspaces.
+        var resumed = run.Status == RunStatus.Running;
         try
         {
+            if (resumed)
+            {
+                run.Resumes++;
+                if (run.Resumes > options.Value.MaxResumes)
+                {
+                    throw new RunFailedException("planner-restarts",
+                        $"The run was interrupted by a Planner restart {run.Resumes} times; the limit is {options.Value.MaxResumes} (PLANNER_MAX_RESUMES)");
+                }
+            }
             while (true)
             {
                 run.Status = RunStatus.Running;
                 run.Attempts++;
                 run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
                 await db.SaveChangesAsync(stoppingToken);
-                await transcript.BeginAsync(run);
+                if (resumed)
+                    await transcript.AddAsync("note", $"Resumed after a Planner restart ({run.Resumes} so far; PLANNER_MAX_RESUMES is {options.Value.MaxResumes}).");
+                resumed = false;
                 try
                 {
                     run.Status = await scope.ServiceProvider.GetRequiredService<WorkItemRunner>().RunAsync(run, item, either.Token);
                     break;
                 }
-                catch (WorkspaceLostException lost) when (run.Attempts < options.Value.MaxAttempts && !either.IsCancellationRequested)
+                catch (WorkspaceLostException lost) when (!either.IsCancellationRequested && ++run.WorkspaceLosses < options.Value.MaxAttempts)
                 {
-                    // The replica holding the workspace went away: start over in a new workspace (the budgets go on).
-                    logger.LogWarning("Run {CorrelationId}: {Detail}; starting attempt {Attempt}", id, lost.Message, run.Attempts + 1);
+                    // The workspace is no use: start over in a new one (the budgets go on).
+                    logger.LogWarning("Run {CorrelationId}: {Detail}; starting over ({Losses} workspace(s) lost)", id, lost.Message, run.WorkspaceLosses);
                     await transcript.AddAsync("note", $"{lost.Message} Starting over in a new workspace.", isError: true);
                 }
             }

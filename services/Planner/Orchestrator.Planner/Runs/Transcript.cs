@@ -32,7 +32,7 @@ public sealed class Transcript(PlannerDbContext db, IOptions<LlmOptions> llm, Ti
             Sequence = ++_sequence,
             Attempt = run.Attempts,
             At = now,
-            Phase = run.Phase ?? "starting",
+            Phase = PlannerDbContext.PhaseName(run.Phase ?? RunPhase.Starting),
             Kind = kind,
             Text = text is null ? null : Redact(text),
             Tool = tool,

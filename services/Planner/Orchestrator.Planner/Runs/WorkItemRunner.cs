@@ -10,10 +10,11 @@ using Orchestrator.ToolGateway.Client;
 namespace Orchestrator.Planner.Runs;
 
 /// <summary>
-/// Carries one work item from accepted to proposed, in phases: open a workspace; plan with the tools that only read
-/// (the plan goes on the issue); make the change with every tool; collect the diff and review it against the issue and
-/// the plan (going back to fix what the review finds, PLANNER_REVIEW_ROUNDS times); propose it. The budgets hold over all
-/// of it, and the workspace is closed however the run ends.
+/// Carries one work item from accepted to proposed, in phases (<see cref="RunPhase"/>): open a workspace; plan with the
+/// tools that only read (the plan goes on the issue); make the change with every tool; collect the diff and review it
+/// against the issue and the plan (going back to fix what the review finds, PLANNER_REVIEW_ROUNDS times); propose it. The
+/// budgets hold over all of it, the run is saved at each step a restart must find, and the workspace is closed however
+/// the run ends.
 /// </summary>
 public sealed class WorkItemRunner(
     ToolGatewayClient gateway,
@@ -21,6 +22,7 @@ public sealed class WorkItemRunner(
     IChatClient chat,
     LlmRetryPolicy retry,
     Transcript transcript,
+    PlannerDbContext db,
     IOptions<PlannerOptions> options,
     IOptions<LlmOptions> llm,
     TimeProvider clock,
@@ -35,14 +37,26 @@ public sealed class WorkItemRunner(
     /// </summary>
     public async Task<RunStatus> RunAsync(Run run, WorkItemAccepted item, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
         run.Model = llm.Value.Model;
-        var budget = new RunBudget(run, settings, llm.Value.PriceTable.For(llm.Value.Model), clock);
+        var budget = new RunBudget(run, options.Value, llm.Value.PriceTable.For(llm.Value.Model), clock);
         using var deadline = new CancellationTokenSource(budget.TimeLeft, clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            return await RunPhasesAsync(run, item, budget, linked.Token);
+            await EnterAsync(run, RunPhase.Starting);
+            await CloseOrphanAsync(run, item);
+            var session = await OpenAsync(run, item, budget, linked.Token);
+            try
+            {
+                linked.Token.ThrowIfCancellationRequested();
+                return await WorkAsync(run, item, session, budget, linked.Token);
+            }
+            finally
+            {
+                await gateway.CloseWorkspaceAsync(session, CancellationToken.None);
+                (run.SessionId, run.ReplicaAddress) = (null, null);
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
         }
         catch (Exception e) when (e is not RunFailedException && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -54,100 +68,144 @@ public sealed class WorkItemRunner(
         }
     }
 
-    private async Task<RunStatus> RunPhasesAsync(Run run, WorkItemAccepted item, RunBudget budget, CancellationToken cancellationToken)
+    /// <summary>An earlier attempt stopped without closing its workspace (its process died); its replica may still hold it.</summary>
+    private async Task CloseOrphanAsync(Run run, WorkItemAccepted item)
+    {
+        if (run.SessionId is not { } orphan || run.ReplicaAddress is not { } replica)
+            return;
+        await gateway.CloseWorkspaceAsync(new WorkspaceOpened(item.CorrelationId, orphan, replica, "", "", []), CancellationToken.None);
+        await transcript.AddAsync("note", $"Closed workspace {orphan}, left open by attempt {run.Attempts - 1}.");
+        (run.SessionId, run.ReplicaAddress) = (null, null);
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Opens the run's workspace, asking again when ToolGateway does not answer in time (after an outage its replicas may
+    /// have a backlog): the repeated request has the work item's id, so a replica still opening the first joins it, and the
+    /// first one, expired, is dropped. It asks while the run's time budget lasts. An opening is never cancelled midway: a
+    /// workspace the gateway finishes opening after we stopped waiting would have no one to close it (the gateway closes
+    /// those it opens past their request's deadline), so a cancel or a deadline that comes meanwhile takes effect once it
+    /// is open. A workspace without a server the run needs counts as lost: the run starts over in another.
+    /// </summary>
+    private async Task<WorkspaceOpened> OpenAsync(Run run, WorkItemAccepted item, RunBudget budget, CancellationToken cancellationToken)
+    {
+        var request = new OpenWorkspace(item.CorrelationId, item.CloneUrl, item.BaseBranch, WorkBranch(item), item.Repository);
+        WorkspaceOpened session;
+        while (true)
+        {
+            try
+            {
+                session = await gateway.OpenWorkspaceAsync(request, CancellationToken.None);
+                break;
+            }
+            catch (RequestTimeoutException) when (!cancellationToken.IsCancellationRequested && budget.TimeLeft > TimeSpan.Zero)
+            {
+                logger.LogWarning("Run {CorrelationId}: ToolGateway did not open the workspace in time; asking again", item.CorrelationId);
+                await transcript.AddAsync("note", "ToolGateway did not answer in time (WORKSPACE_REQUEST_TIMEOUT); asking again.", isError: true);
+            }
+            catch (WorkspaceNotOpenedException e)
+            {
+                throw new RunFailedException(e.Reason, $"The workspace could not be opened: {e.Message}");
+            }
+        }
+        (run.SessionId, run.ReplicaAddress) = (session.SessionId, session.ReplicaAddress);
+        await db.SaveChangesAsync(CancellationToken.None);
+
+        var commit = session.BaseCommit[..Math.Min(12, session.BaseCommit.Length)];
+        await transcript.AddAsync("note", $"Workspace {session.SessionId} opened at {commit}, with {session.Tools.Count} tools.");
+        foreach (var problem in session.Unavailable ?? [])
+        {
+            await transcript.AddAsync("note", problem, isError: true);
+            await bus.Publish(new WorkItemProgressed(item.CorrelationId, "workspace", $"a tool server is unavailable: {problem}"), CancellationToken.None);
+        }
+        // A workspace the run cannot work in counts as lost: the next may open whole (a server's start can fail for a while).
+        var missing = options.Value.RequiredServerList.Where(s => !session.Tools.Any(t => t.Server == s)).ToList();
+        if (session.Tools.Count == 0 || missing.Count > 0)
+        {
+            await gateway.CloseWorkspaceAsync(session, CancellationToken.None);
+            (run.SessionId, run.ReplicaAddress) = (null, null);
+            await db.SaveChangesAsync(CancellationToken.None);
+            var why = session.Tools.Count == 0 ? "The workspace has no tools to work with."
+                : $"The workspace opened without {string.Join(", ", missing)} (PLANNER_REQUIRED_SERVERS).";
+            throw new WorkspaceLostException($"{why} {string.Join(" ", session.Unavailable ?? ["ToolGateway offers none."])}".Trim(),
+                reason: "tools-unavailable");
+        }
+        await bus.Publish(new WorkItemProgressed(item.CorrelationId, "workspace", $"opened at {commit}"), CancellationToken.None);
+        return session;
+    }
+
+    private async Task<RunStatus> WorkAsync(Run run, WorkItemAccepted item, WorkspaceOpened session, RunBudget budget, CancellationToken cancellationToken)
     {
         var id = item.CorrelationId;
         var settings = options.Value;
-        var workBranch = item.IssueNumber is { } n ? $"orchestrator/issue-{n}" : $"orchestrator/{id:N}";
+        var tools = GatewayTool.For(session, session.Tools, gateway, settings.MaxToolResultChars);
+        var agent = new AgentLoop(chat, retry, budget, transcript, settings, tools);
 
-        run.Phase = "starting";
-        if (run.SessionId is { } orphan && run.ReplicaAddress is { } replica)
+        await EnterAsync(run, RunPhase.Planning);
+        var readOnly = tools.Where(t => t.Descriptor.ReadOnly).ToList();
+        List<ChatMessage> conversation = [];
+        await agent.SayAsync(conversation, ChatRole.System, Prompts.Planning(item, session, readOnly.Count > 0));
+        await agent.SayAsync(conversation, ChatRole.User, Prompts.Issue(item));
+        var plan = await agent.AnswerAsAsync(conversation, readOnly, Plan.Parse, "plan-invalid", cancellationToken);
+        await bus.Publish(new WorkItemPlanned(id, plan.Summary, plan.Steps), cancellationToken);
+        logger.LogInformation("Work item {CorrelationId}: planned {Steps} step(s)", id, plan.Steps.Count);
+
+        await EnterAsync(run, RunPhase.Executing);
+        await agent.SayAsync(conversation, ChatRole.User, Prompts.Execute);
+        var summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
+        for (var round = 0; ; round++)
         {
-            // An earlier attempt stopped without closing its workspace (the process died); its replica may still hold it.
-            await gateway.CloseWorkspaceAsync(new WorkspaceOpened(id, orphan, replica, "", "", []), CancellationToken.None);
-            await transcript.AddAsync("note", $"Closed workspace {orphan}, left open by attempt {run.Attempts - 1}.");
-        }
-        // Not cancelled midway: a workspace the gateway finishes opening after we stopped waiting would have no one to
-        // close it. A cancel or a deadline that comes meanwhile takes effect as soon as it is open (clone and start).
-        var session = await gateway.OpenWorkspaceAsync(new OpenWorkspace(id, item.CloneUrl, item.BaseBranch, workBranch, item.Repository), CancellationToken.None);
-        run.SessionId = session.SessionId;
-        run.ReplicaAddress = session.ReplicaAddress;
-        try
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var commit = session.BaseCommit[..Math.Min(12, session.BaseCommit.Length)];
-            await transcript.AddAsync("note", $"Workspace {session.SessionId} opened at {commit}, with {session.Tools.Count} tools.");
-            foreach (var problem in session.Unavailable ?? [])
-                await transcript.AddAsync("note", problem, isError: true);
-            if (session.Tools.Count == 0)
+            var changes = await CollectAsync(session, cancellationToken);
+            if (changes.Files.Count == 0)
             {
-                throw new RunFailedException("tools-unavailable",
-                    $"The workspace has no tools to work with. {string.Join(" ", session.Unavailable ?? ["ToolGateway offers none."])}");
+                await transcript.AddAsync("note", "The workspace has no changes: nothing to propose.");
+                await bus.Publish(new WorkItemCompleted(id, $"No change was needed. {Shorten(summary)}".Trim(), budget.Usage), cancellationToken);
+                return RunStatus.Completed;
             }
-            await bus.Publish(new WorkItemProgressed(id, "workspace", $"opened at {commit}"), cancellationToken);
 
-            var tools = GatewayTool.For(session, session.Tools, gateway, settings.MaxToolResultChars);
-            var readOnly = tools.Where(t => t.Descriptor.ReadOnly).ToList();
-            var agent = new AgentLoop(chat, retry, budget, transcript, settings, tools);
-
-            run.Phase = "planning";
-            List<ChatMessage> conversation = [];
-            await agent.SayAsync(conversation, ChatRole.System, Prompts.Planning(item, session, readOnly.Count > 0));
-            await agent.SayAsync(conversation, ChatRole.User, Prompts.Issue(item));
-            var plan = await agent.AnswerAsAsync(conversation, readOnly, Plan.Parse, "plan-invalid", cancellationToken);
-            await bus.Publish(new WorkItemPlanned(id, plan.Summary, plan.Steps), cancellationToken);
-            logger.LogInformation("Work item {CorrelationId}: planned {Steps} step(s)", id, plan.Steps.Count);
-
-            run.Phase = "executing";
-            await agent.SayAsync(conversation, ChatRole.User, Prompts.Execute);
-            var summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
-            for (var round = 0; ; round++)
+            await EnterAsync(run, RunPhase.Reviewing);
+            await transcript.AddAsync("note", $"{changes.Files.Count} file(s) changed: {string.Join(", ", changes.Files.Select(f => f.Path))}.");
+            await bus.Publish(new WorkItemProgressed(id, "review", $"{changes.Files.Count} file(s) changed; reviewing the diff"), cancellationToken);
+            var review = await ReviewAsync(agent, item, plan, changes, cancellationToken);
+            if (review.Approved)
             {
-                var changes = await CollectAsync(session, cancellationToken);
-                if (changes.Files.Count == 0)
-                {
-                    await transcript.AddAsync("note", "The workspace has no changes: nothing to propose.");
-                    await bus.Publish(new WorkItemCompleted(id, $"No change was needed. {Shorten(summary)}".Trim(), budget.Usage), cancellationToken);
-                    return RunStatus.Completed;
-                }
-
-                run.Phase = "reviewing";
-                await transcript.AddAsync("note", $"{changes.Files.Count} file(s) changed: {string.Join(", ", changes.Files.Select(f => f.Path))}.");
-                await bus.Publish(new WorkItemProgressed(id, "review", $"{changes.Files.Count} file(s) changed; reviewing the diff"), cancellationToken);
-                List<ChatMessage> reviewing = [];
-                await agent.SayAsync(reviewing, ChatRole.System, Prompts.Reviewing);
-                await agent.SayAsync(reviewing, ChatRole.User, Prompts.Review(item, plan, changes.Diff, MaxReviewDiffChars));
-                var review = await agent.AnswerAsAsync(reviewing, [], Review.Parse, "review-invalid", cancellationToken);
-                if (review.Approved)
-                {
-                    var title = string.IsNullOrWhiteSpace(review.PullRequestTitle) ? item.Title : review.PullRequestTitle.Trim();
-                    await bus.Publish(new ChangesProposed(
-                        id, item.Repository, item.IssueNumber, item.BaseBranch, changes.BaseCommit, workBranch, changes.Files,
-                        CommitMessage: review.CommitMessage!.Trim(), PullRequestTitle: title,
-                        PullRequestBody: string.IsNullOrWhiteSpace(review.PullRequestBody) ? Shorten(summary) : review.PullRequestBody.Trim(),
-                        budget.Usage, changes.Diff), cancellationToken);
-                    await transcript.AddAsync("note", $"Proposed {changes.Files.Count} changed file(s) as \"{title}\".");
-                    logger.LogInformation("Work item {CorrelationId}: proposed {Count} changed file(s)", id, changes.Files.Count);
-                    return RunStatus.Proposed;
-                }
-
-                var problems = (review.Problems ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
-                if (round == settings.ReviewRounds)
-                {
-                    throw new RunFailedException("review-rejected",
-                        $"The self-review still found problems after {round} round(s) of fixes (PLANNER_REVIEW_ROUNDS): {string.Join("; ", problems)}");
-                }
-                run.Phase = "executing";
-                await agent.SayAsync(conversation, ChatRole.User, Prompts.Fix(problems));
-                summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
+                await ProposeAsync(item, session, changes, review, summary, budget, cancellationToken);
+                return RunStatus.Proposed;
             }
+
+            var problems = (review.Problems ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
+            if (round == settings.ReviewRounds)
+            {
+                throw new RunFailedException("review-rejected",
+                    $"The self-review still found problems after {round} round(s) of fixes (PLANNER_REVIEW_ROUNDS): {string.Join("; ", problems)}");
+            }
+            await EnterAsync(run, RunPhase.Executing);
+            await agent.SayAsync(conversation, ChatRole.User, Prompts.Fix(problems));
+            summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
         }
-        finally
-        {
-            await gateway.CloseWorkspaceAsync(session, CancellationToken.None);
-            run.SessionId = null;
-            run.ReplicaAddress = null;
-        }
+    }
+
+    /// <summary>A separate conversation, without tools, over the issue, the plan and the diff.</summary>
+    private static async Task<Review> ReviewAsync(AgentLoop agent, WorkItemAccepted item, Plan plan, WorkspaceChanges changes, CancellationToken cancellationToken)
+    {
+        List<ChatMessage> reviewing = [];
+        await agent.SayAsync(reviewing, ChatRole.System, Prompts.Reviewing);
+        await agent.SayAsync(reviewing, ChatRole.User, Prompts.Review(item, plan, changes.Diff, MaxReviewDiffChars));
+        return await agent.AnswerAsAsync(reviewing, [], Review.Parse, "review-invalid", cancellationToken);
+    }
+
+    private async Task ProposeAsync(WorkItemAccepted item, WorkspaceOpened session, WorkspaceChanges changes, Review review, string summary,
+        RunBudget budget, CancellationToken cancellationToken)
+    {
+        var title = string.IsNullOrWhiteSpace(review.PullRequestTitle) ? item.Title : review.PullRequestTitle.Trim();
+        await bus.Publish(new ChangesProposed(
+            item.CorrelationId, item.Repository, item.IssueNumber, item.BaseBranch, changes.BaseCommit, WorkBranch(item), changes.Files,
+            CommitMessage: review.CommitMessage!.Trim(), PullRequestTitle: title,
+            PullRequestBody: string.IsNullOrWhiteSpace(review.PullRequestBody) ? Shorten(summary) : review.PullRequestBody.Trim(),
+            budget.Usage, changes.Diff), cancellationToken);
+        await transcript.AddAsync("note", $"Proposed {changes.Files.Count} changed file(s) as \"{title}\".");
+        logger.LogInformation("Work item {CorrelationId}: proposed {Count} changed file(s) from workspace {SessionId}",
+            item.CorrelationId, changes.Files.Count, session.SessionId);
     }
 
     private async Task<WorkspaceChanges> CollectAsync(WorkspaceOpened session, CancellationToken cancellationToken)
@@ -165,6 +223,18 @@ public sealed class WorkItemRunner(
             throw new RunFailedException(e.Reason, $"The workspace's changes cannot be proposed: {e.Message}");
         }
     }
+
+    /// <summary>Moves the run to <paramref name="phase"/> and saves it: a Planner that restarts finds where it was.</summary>
+    private async Task EnterAsync(Run run, RunPhase phase)
+    {
+        run.Phase = phase;
+        run.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    /// <summary>The branch the change goes on: the issue's, or the work item's when it has no issue.</summary>
+    private static string WorkBranch(WorkItemAccepted item) =>
+        item.IssueNumber is { } n ? $"orchestrator/issue-{n}" : $"orchestrator/{item.CorrelationId:N}";
 
     private static string Shorten(string text) => text.Length <= 1_000 ? text : text[..1_000] + "…";
 }

@@ -44,6 +44,18 @@ public sealed class McpServerDefinition
     public WorkspaceGitAccess WorkspaceGit { get; set; } = WorkspaceGitAccess.Hidden;
 
     public ToolFilter Tools { get; set; } = new();
+
+    /// <summary>
+    /// Hold the server to the work item's repository (workspace scope only): only its tools that take <c>owner</c> and
+    /// <c>repo</c> are offered, and a call naming any other repository is denied. For servers that can reach more than
+    /// the one repository (the GitHub server), on top of a token that can read only that repository.
+    /// </summary>
+    public bool OneRepository { get; set; }
+
+    /// <summary>Whether a tool's input schema lets the gateway see which repository a call reaches (see <see cref="OneRepository"/>).</summary>
+    public static bool NamesRepository(System.Text.Json.JsonElement schema) =>
+        schema.ValueKind == System.Text.Json.JsonValueKind.Object && schema.TryGetProperty("properties", out var properties)
+        && properties.ValueKind == System.Text.Json.JsonValueKind.Object && properties.TryGetProperty("owner", out _) && properties.TryGetProperty("repo", out _);
 }
 
 public enum WorkspaceGitAccess

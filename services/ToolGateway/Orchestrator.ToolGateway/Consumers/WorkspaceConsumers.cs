@@ -35,6 +35,13 @@ public sealed class OpenWorkspaceConsumer(
         {
             return;
         }
+        catch (GitException e)
+        {
+            // Answered, not retried: the same clone would fail the same way, and the requester can say why.
+            if (!context.IsExpired(time))
+                await context.RespondAsync(new WorkspaceNotOpened(request.CorrelationId, "clone-failed", e.Message));
+            return;
+        }
         if (context.IsExpired(time))
         {
             logger.LogInformation("Workspace {SessionId} for {CorrelationId} opened after its requester stopped waiting: closing it", session.Id, request.CorrelationId);
@@ -98,4 +105,21 @@ public sealed class CloseWorkspaceConsumer(WorkspaceManager workspaces) : IConsu
         await workspaces.CloseAsync(context.Message.SessionId);
         await context.RespondAsync(new WorkspaceClosed(context.Message.CorrelationId, context.Message.SessionId));
     }
+}
+
+/// <summary>
+/// Every replica hears how each work item ended and closes whatever workspace it still holds for it: one its requester
+/// stopped waiting for, or one opened a second time for a redelivered request after the first was answered. Closing is
+/// what the Planner does too; this catches what it cannot know about.
+/// </summary>
+public sealed class WorkItemEndedConsumer(WorkspaceManager workspaces)
+    : IConsumer<PullRequestOpened>, IConsumer<WorkItemFailed>, IConsumer<WorkItemCompleted>, IConsumer<WorkItemCancelled>
+{
+    public Task Consume(ConsumeContext<PullRequestOpened> context) => workspaces.CloseForAsync(context.Message.CorrelationId);
+
+    public Task Consume(ConsumeContext<WorkItemFailed> context) => workspaces.CloseForAsync(context.Message.CorrelationId);
+
+    public Task Consume(ConsumeContext<WorkItemCompleted> context) => workspaces.CloseForAsync(context.Message.CorrelationId);
+
+    public Task Consume(ConsumeContext<WorkItemCancelled> context) => workspaces.CloseForAsync(context.Message.CorrelationId);
 }

@@ -7,14 +7,21 @@ namespace Orchestrator.ToolGateway.Launchers;
 
 /// <summary>
 /// Makes sure each catalog image is present, pulling it once if it is missing: containers then start with
-/// <c>--pull never</c>, so no server start ever waits on a registry. Started for the whole catalog at start-up.
+/// <c>--pull never</c>, so no server start ever waits on a registry. Started for the whole catalog at start-up. A pull
+/// that failed is not tried again for a while (IMAGE_PULL_RETRY_AFTER): every workspace would otherwise wait on the
+/// registry in turn for a server that cannot start.
 /// </summary>
-public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> options, ILogger<DockerImages> logger) : IHostedService
+public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> options, TimeProvider time, ILogger<DockerImages> logger) : IHostedService
 {
     private readonly ConcurrentDictionary<string, Lazy<Task>> _ready = new();
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, ServerStartException Error)> _failed = new();
 
-    public Task EnsureAsync(string image, CancellationToken cancellationToken) =>
-        _ready.GetOrAdd(image, i => new Lazy<Task>(() => PrepareAsync(i))).Value.WaitAsync(cancellationToken);
+    public Task EnsureAsync(string image, CancellationToken cancellationToken)
+    {
+        if (_failed.TryGetValue(image, out var failed) && time.GetUtcNow() - failed.At < options.Value.ImagePullRetryAfter)
+            return Task.FromException(failed.Error);
+        return _ready.GetOrAdd(image, i => new Lazy<Task>(() => PrepareAsync(i))).Value.WaitAsync(cancellationToken);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -35,14 +42,19 @@ public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> 
     private async Task PrepareAsync(string image)
     {
         if (await docker.ImageExistsAsync(image, CancellationToken.None))
+        {
+            _failed.TryRemove(image, out _);
             return;
+        }
         logger.LogInformation("Image {Image} is not present; pulling it", image);
         var pull = await docker.PullAsync(image, CancellationToken.None);
         if (pull.ExitCode != 0)
         {
-            // Forget the failure, so a later start tries again (the image may have been built or the registry come back).
+            // Not for ever: a later start tries again (the image may have been built, or the registry come back).
+            var error = new ServerStartException($"Image {image} is not present and could not be pulled: {pull.Error}");
+            _failed[image] = (time.GetUtcNow(), error);
             _ready.TryRemove(image, out _);
-            throw new ServerStartException($"Image {image} is not present and could not be pulled: {pull.Error}");
+            throw error;
         }
         logger.LogInformation("Pulled {Image}", image);
     }

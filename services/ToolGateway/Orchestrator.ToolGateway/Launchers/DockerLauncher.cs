@@ -52,6 +52,7 @@ public sealed class DockerLauncher(
             "--name", name,
             "--label", $"{ContainerLabels.Deployment}={o.DeploymentName}",
             "--label", $"{ContainerLabels.Replica}={replica.Id}",
+            "--label", $"{ContainerLabels.Instance}={replica.Instance}",
             "--label", $"{ContainerLabels.Session}={placement.SessionId?.ToString() ?? ContainerLabels.SharedSession}",
             "--label", $"{ContainerLabels.Server}={definition.Name}",
             "--network", definition.Network,
@@ -104,6 +105,7 @@ public sealed class DockerLauncher(
         {
             [ContainerLabels.Deployment] = options.Value.DeploymentName,
             [ContainerLabels.Replica] = replica.Id,
+            [ContainerLabels.Instance] = replica.Instance,
         }, cancellationToken);
         await docker.RemoveAsync([.. mine.Select(c => c.Name)], cancellationToken);
     }
@@ -124,6 +126,7 @@ public static class ContainerLabels
 {
     public const string Deployment = "org.orchestrator.deployment";
     public const string Replica = "org.orchestrator.replica";
+    public const string Instance = "org.orchestrator.instance";
     public const string Session = "org.orchestrator.session";
     public const string Server = "org.orchestrator.server";
     public const string SharedSession = "shared";

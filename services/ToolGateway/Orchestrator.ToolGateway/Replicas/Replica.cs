@@ -10,6 +10,12 @@ public sealed class Replica(IConfiguration configuration)
         ? id
         : $"{Environment.MachineName.ToLowerInvariant()}-{Guid.NewGuid().ToString("N")[..8]}";
 
+    /// <summary>
+    /// This process: new at every start, even when REPLICA_ID keeps the id. Its containers carry it, so a process sweeping
+    /// what an earlier one with its id left behind never touches its own.
+    /// </summary>
+    public string Instance { get; } = Guid.NewGuid().ToString("N")[..12];
+
     public string QueueName => $"toolgateway-replica-{Id}";
 
     /// <summary>

@@ -40,6 +40,9 @@ public sealed class McpServer : IAsyncDisposable
     public McpServerDefinition Definition { get; }
     public string Name => Definition.Name;
 
+    /// <summary>Where it runs: shared, or a session's workspace (and repository).</summary>
+    public ServerPlacement Placement => _placement;
+
     /// <summary>The tools callers may use, as the server last listed them (empty until it first started).</summary>
     public IReadOnlyList<ToolDescriptor> Tools => _tools;
 
@@ -147,15 +150,19 @@ public sealed class McpServer : IAsyncDisposable
                 await _runtime.Launcher.RemoveAsync(launch);
             lock (_lock)
                 _retryAt = _runtime.Time.GetUtcNow() + Backoff(++_failures);
-            var reason = e as ServerStartException ?? new ServerStartException(
-                e is OperationCanceledException ? $"Server {Name} did not start within {StartTimeout.TotalSeconds:0} s" : $"Server {Name} did not start: {_runtime.Secrets.Redact(e.Message)}", e);
+            var reason = e switch
+            {
+                ServerStartException named when named.Message.StartsWith($"Server {Name} ", StringComparison.Ordinal) => named,
+                OperationCanceledException => new ServerStartException($"Server {Name} did not start within {StartTimeout.TotalSeconds:0} s", e),
+                _ => new ServerStartException($"Server {Name} did not start: {_runtime.Secrets.Redact(e.Message)}", e),
+            };
             _logger.LogWarning("{Reason}", reason.Message);
             throw reason;
         }
     }
 
     private void UpdateTools(McpServerInstance instance) =>
-        _tools = [.. instance.Tools.Where(t => Definition.Tools.Permits(t.Name))
+        _tools = [.. instance.Tools.Where(t => Definition.Tools.Permits(t.Name) && (!Definition.OneRepository || McpServerDefinition.NamesRepository(t.JsonSchema)))
             .Select(t => new ToolDescriptor(Name, t.Name, t.Description ?? "", t.JsonSchema.GetRawText(),
                 ReadOnly: t.ProtocolTool.Annotations?.ReadOnlyHint == true))];
 

@@ -28,17 +28,21 @@ public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica re
         if (!server.Definition.Tools.Permits(call.Tool))
             return Fail(call, ToolFailureReason.Denied, $"Tool '{call.Tool}' of server '{call.Server}' is not allowed by the catalog");
 
-        Dictionary<string, object?> arguments;
+        Dictionary<string, JsonElement> values;
         try
         {
-            arguments = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(
-                string.IsNullOrWhiteSpace(call.ArgumentsJson) ? "{}" : call.ArgumentsJson)!
-                .ToDictionary(p => p.Key, p => (object?)p.Value);
+            values = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(string.IsNullOrWhiteSpace(call.ArgumentsJson) ? "{}" : call.ArgumentsJson)!;
         }
         catch (JsonException e)
         {
             return Fail(call, ToolFailureReason.InvalidArguments, $"Arguments are not a JSON object: {e.Message}");
         }
+        if (server.Definition.OneRepository && !ReachesOnly(server.Placement.Repository, values))
+        {
+            return Fail(call, ToolFailureReason.Denied,
+                $"Server '{call.Server}' may reach only the work item's repository ({server.Placement.Repository ?? "none named"}): give it as owner and repo");
+        }
+        var arguments = values.ToDictionary(p => p.Key, p => (object?)p.Value);
 
         var timeoutAfter = options.Value.ToolCallTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -98,6 +102,12 @@ public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica re
             }
         }
     }
+
+    /// <summary>The call names the repository (owner and repo, as strings) and it is <paramref name="repository"/>.</summary>
+    private static bool ReachesOnly(string? repository, IReadOnlyDictionary<string, JsonElement> arguments) =>
+        repository?.Split('/') is [var owner, var name]
+        && arguments.TryGetValue("owner", out var o) && o.ValueKind == JsonValueKind.String && string.Equals(o.GetString(), owner, StringComparison.OrdinalIgnoreCase)
+        && arguments.TryGetValue("repo", out var r) && r.ValueKind == JsonValueKind.String && string.Equals(r.GetString(), name, StringComparison.OrdinalIgnoreCase);
 
     private static ToolCallOutcome Fail(CallTool call, ToolFailureReason reason, string message)
     {

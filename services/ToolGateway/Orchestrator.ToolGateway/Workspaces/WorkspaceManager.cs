@@ -146,6 +146,18 @@ public sealed class WorkspaceManager(
         logger.LogInformation("Workspace {SessionId} closed", sessionId);
     }
 
+    /// <summary>Closes every session of the work item, and abandons its opening if one is under way (the work item has ended).</summary>
+    public async Task CloseForAsync(Guid correlationId)
+    {
+        if (_opening.TryGetValue(correlationId, out var opening))
+            opening.Abandon();
+        foreach (var session in _sessions.Values.Where(s => s.CorrelationId == correlationId).ToList())
+        {
+            logger.LogInformation("Work item {CorrelationId} has ended: closing its workspace {SessionId}", correlationId, session.Id);
+            await CloseAsync(session.Id);
+        }
+    }
+
     public async Task CloseAllAsync()
     {
         foreach (var opening in _opening.Values)
