@@ -5,8 +5,8 @@ using Xunit;
 
 namespace Orchestrator.Testing;
 
-/// <summary>A message as the recorder received it, with the envelope's CorrelationId and trace context.</summary>
-public sealed record RecordedMessage(object Message, Guid? CorrelationId, string? TraceParent);
+/// <summary>A message as the recorder received it, with the envelope's CorrelationId and trace context, and when it came.</summary>
+public sealed record RecordedMessage(object Message, Guid? CorrelationId, string? TraceParent, DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// A separate bus on the test's virtual host that receives a copy of every published contract message, so a test can wait
@@ -76,7 +76,7 @@ public sealed class MessageRecorder : IAsyncDisposable
     private void AddHandler<T>(IReceiveEndpointConfigurator endpoint) where T : class =>
         endpoint.Handler<T>(context =>
         {
-            var recorded = new RecordedMessage(context.Message, context.CorrelationId, context.Headers.Get<string>("traceparent"));
+            var recorded = new RecordedMessage(context.Message, context.CorrelationId, context.Headers.Get<string>("traceparent"), DateTimeOffset.UtcNow);
             lock (_messages)
             {
                 _messages.Add(recorded);

@@ -26,6 +26,8 @@ public sealed class OpenWorkspaceConsumer(
             return;
         }
         using var activity = ToolGatewayTelemetry.Source.Start("open workspace", request.CorrelationId);
+        // The shared servers' tools are learnt beside the opening, not after it.
+        var sharedTools = shared.DescribeAsync(context.CancellationToken);
         WorkspaceSession session;
         try
         {
@@ -48,7 +50,7 @@ public sealed class OpenWorkspaceConsumer(
             await workspaces.CloseAsync(session.Id);
             return;
         }
-        var tools = (await shared.DescribeAsync(context.CancellationToken)).Concat(session.Describe());
+        var tools = (await sharedTools).Concat(session.Describe());
         await context.RespondAsync(new WorkspaceOpened(
             request.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools],
             session.Unavailable));

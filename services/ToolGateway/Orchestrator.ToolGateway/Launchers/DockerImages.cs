@@ -13,6 +13,8 @@ namespace Orchestrator.ToolGateway.Launchers;
 /// </summary>
 public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> options, TimeProvider time, ILogger<DockerImages> logger) : IHostedService
 {
+    private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(2);
+
     private readonly ConcurrentDictionary<string, Lazy<Task>> _ready = new();
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, ServerStartException Error)> _failed = new();
 
@@ -47,7 +49,19 @@ public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> 
             return;
         }
         logger.LogInformation("Image {Image} is not present; pulling it", image);
-        var pull = await docker.PullAsync(image, CancellationToken.None);
+        // A registry that hangs must not hold every server start of this image: the pull gets a time of its own.
+        DockerResult pull;
+        using (var limit = new CancellationTokenSource(PullTimeout))
+        {
+            try
+            {
+                pull = await docker.PullAsync(image, limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                pull = new DockerResult(-1, "", $"no answer within {PullTimeout.TotalMinutes:0} min");
+            }
+        }
         if (pull.ExitCode != 0)
         {
             // Not for ever: a later start tries again (the image may have been built, or the registry come back).

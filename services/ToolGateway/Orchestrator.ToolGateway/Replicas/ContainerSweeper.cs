@@ -7,9 +7,10 @@ using Orchestrator.ToolGateway.Launchers;
 namespace Orchestrator.ToolGateway.Replicas;
 
 /// <summary>
-/// Removes the containers of replicas that are gone: a replica that crashes cannot clean up after itself, so the
-/// survivors do, by label. It also removes what an earlier process with this replica's id left behind (the same id
-/// restarted), told apart by the process's instance label; it never removes a container of this process.
+/// Removes the containers and workspace folders of replicas that are gone: a replica that crashes cannot clean up after
+/// itself, so the survivors do, by the containers' labels and the folders' owner files. It also removes what an earlier
+/// process with this replica's id left behind (the same id restarted), told apart by the process's instance; it never
+/// removes anything of this process.
 /// </summary>
 public sealed class ContainerSweeper(
     DockerCli docker, Replica replica, GatewayReplicas replicas, IOptions<ToolGatewayOptions> options, TimeProvider time,
@@ -18,8 +19,6 @@ public sealed class ContainerSweeper(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
-        if (o.Launcher != LauncherKind.Docker)
-            return;
         var started = time.GetUtcNow();
         // Until this replica has been up long enough to have heard every live replica, it sweeps nothing of theirs.
         var grace = 3 * o.HeartbeatInterval + TimeSpan.FromSeconds(1);
@@ -28,7 +27,10 @@ public sealed class ContainerSweeper(
         {
             try
             {
-                await SweepAsync(time.GetUtcNow() - started > grace, grace, stoppingToken);
+                var others = time.GetUtcNow() - started > grace;
+                if (o.Launcher == LauncherKind.Docker)
+                    await SweepAsync(others, grace, stoppingToken);
+                SweepFolders(others, grace);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -36,6 +38,35 @@ public sealed class ContainerSweeper(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private void SweepFolders(bool others, TimeSpan grace)
+    {
+        var root = new DirectoryInfo(options.Value.WorkspacesPath);
+        if (!root.Exists)
+            return;
+        var now = time.GetUtcNow();
+        foreach (var folder in root.EnumerateDirectories())
+        {
+            var owner = Path.Combine(folder.FullName, Workspaces.WorkspaceSession.OwnerFileName);
+            if (!File.Exists(owner))
+                continue;
+            var (id, instance) = File.ReadAllText(owner).Split('\n') is [var i, var n, ..] ? (i, n) : ("", "");
+            var orphan = id == replica.Id
+                ? instance != replica.Instance
+                : others && !replicas.IsAlive(id) && now - folder.CreationTimeUtc > grace;
+            if (!orphan)
+                continue;
+            try
+            {
+                folder.Delete(recursive: true);
+                logger.LogInformation("Removed workspace folder {Folder} of replica {Replica}, which is gone", folder.Name, id);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning("Workspace folder {Folder} of replica {Replica} could not be removed: {Error}", folder.Name, id, e.Message);
+            }
+        }
     }
 
     private async Task SweepAsync(bool others, TimeSpan grace, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.ToolGateway.Catalog;
 using Orchestrator.ToolGateway.Launchers;
+using Orchestrator.ToolGateway.Replicas;
 using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Workspaces;
@@ -15,7 +16,7 @@ namespace Orchestrator.ToolGateway.Workspaces;
 /// </summary>
 public sealed class WorkspaceManager(
     IOptions<ToolGatewayOptions> options, IServerLauncher launcher, McpServerFactory servers, ChangeCollector collector,
-    TimeProvider time, ILogger<WorkspaceManager> logger) : IAsyncDisposable
+    Replica replica, TimeProvider time, ILogger<WorkspaceManager> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, WorkspaceSession> _sessions = new();
     private readonly ConcurrentDictionary<Guid, Opening> _opening = new();
@@ -64,6 +65,8 @@ public sealed class WorkspaceManager(
         var id = Guid.NewGuid();
         var folder = Path.GetFullPath(Path.Combine(o.WorkspacesPath, id.ToString("N")));
         Directory.CreateDirectory(folder);
+        // Whose it is: a replica that dies leaves its folders, and the others remove them (ContainerSweeper).
+        await File.WriteAllTextAsync(Path.Combine(folder, WorkspaceSession.OwnerFileName), $"{replica.Id}\n{replica.Instance}\n", CancellationToken.None);
         WorkspaceSession? session = null;
         try
         {

@@ -13,6 +13,9 @@ public sealed class WorkspaceSession(Guid id, Guid correlationId, string folder,
     public const string WorkspaceFolderName = "workspace";
     public const string GitFolderName = "git";
 
+    /// <summary>In the session's folder (out of every container's reach): the replica and process that made it.</summary>
+    public const string OwnerFileName = "owner";
+
     private readonly Dictionary<string, McpServer> _servers = [];
     private long _lastUsedTicks = DateTimeOffset.UtcNow.UtcTicks;
 

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Orchestrator.Contracts;
+using Orchestrator.Testing;
+using Orchestrator.Testing.Llm;
+
+namespace Orchestrator.EndToEnd.Tests;
+
+/// <summary>
+/// The infrastructure goes away under load and comes back: a transient failure must not fail a work item for good, and
+/// nothing opened meanwhile may be left behind.
+/// </summary>
+[Collection(ProcessStack.Collection)]
+public sealed class OutageTests
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task Both_gateways_and_the_broker_down_for_a_minute_with_a_dozen_runs_in_flight_every_work_item_gets_its_pull_request()
+    {
+        await using var rabbit = await PrivateRabbitMq.StartAsync();
+        var broker = await RabbitMqBroker.CreateVirtualHostAsync(broker: (rabbit.Url, rabbit.ManagementUrl));
+        await using var stack = await ProcessStack.StartAsync(broker, [("PLANNER_MAX_CONCURRENT_RUNS", "12")],
+            "Intake", "Planner", "ToolGateway", "ToolGateway", "Publisher");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var titles = Enumerable.Range(0, 12).Select(i => $"Typo report {(char)('A' + i)}").ToList();
+        var reached = titles.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        // Each run reads the README, then waits for its plan until the outage has begun; whatever it asks after that (the
+        // same attempt, or one started over), a model without memory answers.
+        foreach (var (title, i) in titles.Select((t, i) => (t, i)))
+            stack.Llm.Script(title).Then(TypoFix.Fixer).WaitFor(gate.Task, TypoFix.Fixer, reached[i]).Otherwise(TypoFix.Fixer);
+        var issues = titles.Select(t => stack.GitHub.AddIssue(t, "The title says Widgts.", [ProcessStack.Label])).ToList();
+        await Task.WhenAll(reached.Select(r => r.Task)).WaitAsync(ProcessStack.Timeout, TestContext.Current.CancellationToken);
+
+        // Every run holds a workspace on one of the two replicas and is waiting for the model. Then everything underneath goes.
+        var clock = Stopwatch.StartNew();
+        await stack.KillAsync("replica-1");
+        await stack.KillAsync("replica-2");
+        await rabbit.StopNodeAsync();
+        gate.SetResult();
+        await Task.Delay(Outage, TestContext.Current.CancellationToken);
+        await rabbit.StartNodeAsync();
+        await stack.StartAsync("ToolGateway");
+        await stack.StartAsync("ToolGateway");
+        var back = clock.Elapsed;
+        var backAt = DateTimeOffset.UtcNow;
+
+        var pulls = new List<int>();
+        foreach (var issue in issues)
+            pulls.Add((await stack.PullRequestForAsync(issue.Number)).Number);
+        var done = clock.Elapsed;
+
+        Assert.Equal(12, pulls.Distinct().Count());
+        Assert.Equal(12, stack.GitHub.PullRequests.Count);
+        Assert.Empty(stack.Recorder.All<WorkItemFailed>());
+        Assert.All(issues, i => Assert.Contains("orchestrator:done", stack.GitHub.LabelsOf(i.Number)));
+        // Nothing opened during or after the outage is left: no container, no workspace folder.
+        await Eventually.Until(() => Docker.ContainersAsync(stack.Deployment), c => c.Count == 0, ProcessStack.Timeout, "the MCP containers to be removed");
+        await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(Path.Combine(stack.Directory, "workspaces")).Count()),
+            n => n == 0, ProcessStack.Timeout, "every workspace folder to be removed");
+        // The workspaces opened again once the services were back, in parallel: seconds after, not one after another.
+        var reopened = stack.Recorder.Messages.Where(m => m.Message is WorkItemProgressed { Stage: "workspace" } p && p.Detail.StartsWith("opened", StringComparison.Ordinal)
+            && m.ReceivedAt > backAt).Select(m => (m.ReceivedAt - backAt).TotalSeconds).Order().ToList();
+        TestContext.Current.SendDiagnosticMessage(
+            $"outage: services back {back.TotalSeconds:0} s after it began; all 12 pull requests {(done - back).TotalSeconds:0} s after that; " +
+            $"workspaces opened again at +{string.Join(", +", reopened.Select(s => s.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))} s");
+        Assert.Equal(12, reopened.Count);
+    }
+}
