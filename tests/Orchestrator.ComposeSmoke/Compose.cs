@@ -37,6 +37,10 @@ internal sealed class Compose(string root, IReadOnlyDictionary<string, string> v
 
     public static Task<string> Docker(params string[] args) => RunProcessAsync("docker", args, TimeSpan.FromMinutes(1));
 
+    /// <summary>The group that owns the Docker socket: the group the gateway, not root, reaches it through (DOCKER_GID).</summary>
+    public static async Task<string> DockerSocketGroupAsync() =>
+        (await RunProcessAsync("stat", ["-c", "%g", "/var/run/docker.sock"], TimeSpan.FromSeconds(10))).Trim();
+
     private static async Task<string> RunProcessAsync(string file, string[] args, TimeSpan timeout,
         IReadOnlyDictionary<string, string>? variables = null, string? logFile = null)
     {

@@ -59,6 +59,7 @@ internal static class ComposeSmoke
             ["OPENAI_MODEL"] = ScriptedLlm.Model,
             ["WORKSPACES_HOST_PATH"] = workspaces,
             ["DEPLOYMENT_NAME"] = deployment,
+            ["DOCKER_GID"] = await Compose.DockerSocketGroupAsync(),
         };
         foreach (var (key, port) in ports)
             variables[key] = port.ToString();
@@ -68,9 +69,16 @@ internal static class ComposeSmoke
 
         Step("building the images (docker-compose build)");
         await compose.RunAsync(TimeSpan.FromMinutes(20), ["build", .. Services]);
+        // The gateway, which holds the Docker socket, is not root: neither in its image nor as it runs.
+        var user = (await Compose.Docker("image", "inspect", "-f", "{{.Config.User}}", "orchestrator-toolgateway:local")).Trim();
+        Check(user.Length > 0 && user.Split(':')[0] is not ("0" or "root"), $"the toolgateway image to name a non-root user, not '{user}'");
+        Step($"toolgateway image runs as {user}");
         Step("starting the stack (docker-compose up -d)");
         await compose.RunAsync(TimeSpan.FromMinutes(5), "up", "-d");
         await WaitHealthyAsync(compose, toolGateways: 1);
+        var gateway = (await compose.ContainersAsync("toolgateway")).Single();
+        var running = (await Compose.Docker("exec", gateway, "id", "-u")).Trim();
+        Check(running == user.Split(':')[0], $"the running gateway to be user {user}, not {running}");
 
         using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports["INTAKE_PORT"]}/") };
         var first = gitHub.AddIssue("Typo in the README", "The title says Widgts.", [Label]);
@@ -108,9 +116,11 @@ internal static class ComposeSmoke
     private static async Task WaitHealthyAsync(Compose compose, int toolGateways)
     {
         string[] expected = ["rabbitmq", "jaeger", .. Services];
+        // The one-off that hands the workspaces folder to the gateway's user has done its work and exited.
         var health = await Eventually.Until(compose.HealthAsync,
             h => expected.All(s => h.Any(c => c.Service == s)) && h.Count(c => c.Service == "toolgateway") == toolGateways
-                && h.All(c => c.Health is "healthy" || (c.Service == "jaeger" && c.Health == "running")),
+                && h.All(c => c.Health is "healthy" || (c.Service == "jaeger" && c.Health == "running")
+                    || (c.Service == "toolgateway-workspaces" && c.Health == "exited")),
             TimeSpan.FromMinutes(5), "every container healthy", TimeSpan.FromSeconds(2));
         Step($"healthy: {string.Join(", ", health.GroupBy(h => h.Service).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ×{g.Count()}"))}");
     }
