@@ -110,4 +110,5 @@ public record WorkspaceClosed(Guid CorrelationId, Guid SessionId);
 /// away. Its silence tells callers that their sessions on it are lost and tells the other replicas that its containers
 /// may be swept. It concerns no single work item, so unlike every other message it has no CorrelationId.
 /// </summary>
-public record GatewayReplicaHeartbeat(string ReplicaId, Uri Address, TimeSpan Interval, bool Stopping);
+/// <param name="Instance">The replica's process (new at every start, even under the same id): its containers carry it.</param>
+public record GatewayReplicaHeartbeat(string ReplicaId, Uri Address, TimeSpan Interval, bool Stopping, string? Instance = null);

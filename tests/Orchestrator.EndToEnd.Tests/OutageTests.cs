@@ -39,10 +39,10 @@ public sealed class OutageTests
         gate.SetResult();
         await Task.Delay(Outage, TestContext.Current.CancellationToken);
         await rabbit.StartNodeAsync();
+        var backAt = DateTimeOffset.UtcNow;
         await stack.StartAsync("ToolGateway");
         await stack.StartAsync("ToolGateway");
         var back = clock.Elapsed;
-        var backAt = DateTimeOffset.UtcNow;
 
         var pulls = new List<int>();
         foreach (var issue in issues)
@@ -57,12 +57,12 @@ public sealed class OutageTests
         await Eventually.Until(() => Docker.ContainersAsync(stack.Deployment), c => c.Count == 0, ProcessStack.Timeout, "the MCP containers to be removed");
         await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(Path.Combine(stack.Directory, "workspaces")).Count()),
             n => n == 0, ProcessStack.Timeout, "every workspace folder to be removed");
-        // The workspaces opened again once the services were back, in parallel: seconds after, not one after another.
+        // The workspaces opened again once the broker was back, in parallel: seconds apart, not one after another.
         var reopened = stack.Recorder.Messages.Where(m => m.Message is WorkItemProgressed { Stage: "workspace" } p && p.Detail.StartsWith("opened", StringComparison.Ordinal)
             && m.ReceivedAt > backAt).Select(m => (m.ReceivedAt - backAt).TotalSeconds).Order().ToList();
         TestContext.Current.SendDiagnosticMessage(
             $"outage: services back {back.TotalSeconds:0} s after it began; all 12 pull requests {(done - back).TotalSeconds:0} s after that; " +
-            $"workspaces opened again at +{string.Join(", +", reopened.Select(s => s.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))} s");
+            $"workspaces opened again at +{string.Join(", +", reopened.Select(s => s.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))} s after the broker");
         Assert.Equal(12, reopened.Count);
     }
 }

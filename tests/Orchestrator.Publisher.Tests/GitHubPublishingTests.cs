@@ -153,6 +153,24 @@ public sealed class GitHubPublishingTests
         [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89, 0xFF, 0xFE, 0x80];
 
     [Fact]
+    public async Task Text_the_comment_quotes_cannot_make_links_images_html_or_mentions()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Greet").Number;
+        await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
+        await rig.Recorder.Publish(new WorkItemPlanned(id, "Ping @acme/admins ![t](https://evil.example/pixel.png) <img src=x onerror=y>",
+            ["See [here](https://evil.example)\n# Heading", "`code`"]));
+
+        var comment = await rig.SingleCommentAsync(issue, b => b.Contains("Ping", StringComparison.Ordinal), "the plan on the comment");
+        Assert.Contains("Ping @\u200Bacme/admins \\!\\[t\\](https://evil.example/pixel.png) \\<img src=x onerror=y\\>", comment.Body);
+        Assert.Contains("- [ ] See \\[here\\](https://evil.example) \\# Heading", comment.Body);
+        Assert.Contains("- [ ] \\`code\\`", comment.Body);
+    }
+
+    [Fact]
     public async Task A_cancelled_work_item_publishes_nothing_and_says_so_on_the_issue()
     {
         await using var rig = await PublisherRig.StartAsync();

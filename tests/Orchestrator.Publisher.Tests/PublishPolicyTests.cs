@@ -40,15 +40,19 @@ public sealed class PublishPolicyTests
         var token = "ghp_" + new string('c', 36);
         var png = new byte[] { 0x89, 0x50, 0x4E, 0x47, 0, 0, 0xFF }.Concat(System.Text.Encoding.ASCII.GetBytes(token)).Concat(new byte[] { 0, 1 }).ToArray();
         var environ = $"PATH=/usr/bin\0GITHUB_TOKEN={token}\0HOME=/root\0";
+        var utf16 = System.Text.Encoding.Unicode.GetBytes($"token = {token}\r\n");
 
         var refusals = await Policy().CheckAsync(Change(
         [
             new ChangedFile("logo.png", FileChange.Modified, null, GitFileMode.Regular, png),
             new ChangedFile("env.txt", FileChange.Added, environ),
-        ], diff: null), TestContext.Current.CancellationToken);
+            new ChangedFile("notes-utf16.txt", FileChange.Added, null, GitFileMode.Regular, utf16),
+        ], diff: null) with { PullRequestTitle = $"Use {token}" }, TestContext.Current.CancellationToken);
 
         Assert.Contains("`logo.png` looks like it contains a secret (GitHub token)", refusals);
         Assert.Contains("`env.txt` looks like it contains a secret (GitHub token)", refusals);
+        Assert.Contains("`notes-utf16.txt` looks like it contains a secret (GitHub token)", refusals);
+        Assert.Contains("the pull request title looks like it contains a secret (GitHub token)", refusals);
     }
 
     [Fact]

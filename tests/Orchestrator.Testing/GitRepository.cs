@@ -63,6 +63,14 @@ public static class GitRepository
             return this;
         }
 
+        /// <summary>A submodule: the folder's entry is a commit of another repository (the folder itself stays empty).</summary>
+        public Seed Gitlink(string path, string commit)
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(Directory, path));
+            Run(Directory, "update-index", "--add", "--cacheinfo", $"160000,{commit},{path}");
+            return this;
+        }
+
         public Seed Delete(string path)
         {
             File.Delete(Path.Combine(Directory, path));

@@ -141,6 +141,164 @@ public sealed class SandboxTests
         Assert.DoesNotContain("RABBITMQ_URL", changes.Diff);
     }
 
+    [Fact]
+    public async Task A_repository_planted_in_a_submodule_folder_runs_nothing_in_the_git_server_nor_in_the_gateway()
+    {
+        await using var gateway = await TestGateway.StartAsync();
+        var marks = Directory.CreateDirectory(Path.Combine(gateway.Directory, "marks")).FullName;
+        // The submodule points at a commit the workspace has, so a repository planted in its folder can be "checked out" at it.
+        string? pinned = null;
+        gateway.ReplaceRepository(seed =>
+        {
+            pinned = seed.Write("README.md", "# Widgets\n").Commit("Initial commit");
+            seed.Gitlink("lib/dep", pinned).Commit("With a submodule");
+        });
+        // A repository in the submodule's folder, written with the filesystem tool alone: its objects are the workspace's
+        // (alternates), its index holds a file whose clean filter is the payload, and its stat data is stale, so any git
+        // that looks at it (status, add) runs the filter.
+        var planted = new Dictionary<string, string>
+        {
+            ["lib/dep/.git/HEAD"] = pinned + "\n",
+            ["lib/dep/.git/objects/info/alternates"] = "../../../../.git/objects\n",
+            ["lib/dep/.git/refs/heads/.keep"] = "",
+            ["lib/dep/.git/config"] = $"[core]\n\trepositoryformatversion = 0\n[filter \"x\"]\n\tclean = \"{Payload("nested-filter", marks)}; cat\"\n",
+            ["lib/dep/.gitattributes"] = "f filter=x\n",
+            ["lib/dep/f"] = "AAAA\n",
+            ["lib/dep/.git/index"] = StaleIndexAsText("f", 5),
+        };
+        await PlantedSubmoduleIsLiveAsync(gateway, planted, marks);
+        var session = await gateway.OpenAsync();
+        foreach (var folder in new[] { "lib/dep/.git/objects/info", "lib/dep/.git/refs/heads" })
+            await gateway.CallTextAsync(session, "filesystem", "create_directory", new { path = $"/workspace/{folder}" });
+        foreach (var (path, content) in planted)
+            await gateway.CallTextAsync(session, "filesystem", "write_file", new { path = $"/workspace/{path}", content });
+        await gateway.CallTextAsync(session, "filesystem", "write_file", new { path = "/workspace/README.md", content = "# Changed\n" });
+
+        await gateway.CallAsync(session, "git", "git_status", new { path = "/workspace" });
+        await gateway.CallAsync(session, "git", "git_add", new { path = "/workspace", paths = new[] { "lib/dep" } });
+        await gateway.CallAsync(session, "git", "git_status", new { path = "/workspace" });
+        await gateway.CallAsync(session, "git", "git_diff", new { path = "/workspace" });
+        await gateway.CallAsync(session, "git", "git_status", new { path = "/workspace/lib/dep" });
+        var changes = await gateway.WithClientAsync(c => c.CollectChangesAsync(session, TestContext.Current.CancellationToken));
+
+        Assert.Empty(Directory.EnumerateFiles(marks));
+        Assert.Empty(Directory.EnumerateFiles(gateway.WorkspaceOf(session), "pwned-*", SearchOption.AllDirectories));
+        // The submodule's folder is not part of the change; the README is.
+        Assert.Equal(["README.md"], changes.Files.Select(f => f.Path));
+    }
+
+    [Fact]
+    public async Task The_gateways_git_sealed_off_cannot_start_the_git_that_would_run_a_nested_repositorys_filter()
+    {
+        var folder = TestPaths.NewTempDirectory("sealed-git");
+        var marks = Directory.CreateDirectory(Path.Combine(folder, "marks")).FullName;
+        string? pinned = null, baseCommit = null;
+        var bare = GitRepository.CreateBare(Path.Combine(folder, "repos"), "acme/widgets", "main", seed =>
+        {
+            pinned = seed.Write("README.md", "# Widgets\n").Commit("Initial commit");
+            baseCommit = seed.Gitlink("lib/dep", pinned).Commit("With a submodule");
+        });
+        var work = Path.Combine(folder, "work");
+        GitRepository.Run(folder, "clone", "--quiet", bare, work);
+        var planted = new Dictionary<string, string>
+        {
+            ["lib/dep/.git/HEAD"] = pinned + "\n",
+            ["lib/dep/.git/objects/info/alternates"] = Path.Combine(work, ".git", "objects") + "\n",
+            ["lib/dep/.git/refs/heads/.keep"] = "",
+            ["lib/dep/.git/config"] = $"[core]\n\trepositoryformatversion = 0\n[filter \"x\"]\n\tclean = \"{Payload("nested-filter", marks)}; cat\"\n",
+            ["lib/dep/.gitattributes"] = "f filter=x\n",
+            ["lib/dep/f"] = "AAAA\n",
+            ["lib/dep/.git/index"] = StaleIndexAsText("f", 5),
+        };
+        foreach (var (path, content) in planted)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(work, path))!);
+            await File.WriteAllTextAsync(Path.Combine(work, path), content, TestContext.Current.CancellationToken);
+        }
+        async Task<bool> AddRunsTheFilterAsync(bool sealedOff)
+        {
+            var index = Path.Combine(folder, $"index-{sealedOff}");
+            var git = new Workspaces.Git(bare, work, index, sealedOff);
+            await git.RunAsync(["read-tree", baseCommit!], TestContext.Current.CancellationToken);
+            try
+            {
+                // Nothing excluded: the submodule's folder is looked into, as far as git can.
+                await git.RunAsync(["add", "--all"], TestContext.Current.CancellationToken);
+            }
+            catch (Workspaces.GitException)
+            {
+            }
+            var ran = File.Exists(Path.Combine(marks, "pwned-nested-filter"));
+            foreach (var mark in Directory.EnumerateFiles(marks))
+                File.Delete(mark);
+            return ran;
+        }
+
+        Assert.True(await AddRunsTheFilterAsync(sealedOff: false), "the planted filter did not run under the gateway's git unsealed (the control)");
+        Assert.False(await AddRunsTheFilterAsync(sealedOff: true), "the planted filter ran under the gateway's sealed-off git");
+        TestPaths.DeleteDirectory(folder);
+    }
+
+    /// <summary>
+    /// A git index holding one entry whose stat data matches nothing (so git compares the file's content, through its
+    /// filter), made to be valid UTF-8 so a tool that writes text can write it: the mode's unused high bits make its
+    /// bytes a UTF-8 sequence, and an optional extension is varied until the checksum is one too.
+    /// </summary>
+    private static string StaleIndexAsText(string path, int size)
+    {
+        var entry = new List<byte>();
+        void Int(uint value) => entry.AddRange([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value]);
+        for (var i = 0; i < 6; i++)
+            Int(0x41414141);                           // ctime, mtime, dev, ino: stale
+        entry.AddRange([0xF0, 0x90, 0x81, 0xA4]);      // mode: a regular file (S_IFREG|0644 under the high bits)
+        Int(0x41414141);
+        Int(0x41414141);                               // uid, gid
+        Int((uint)size);
+        entry.AddRange(System.Text.Encoding.ASCII.GetBytes(new string('A', 20)));
+        entry.AddRange([0, (byte)path.Length]);
+        entry.AddRange(System.Text.Encoding.ASCII.GetBytes(path));
+        entry.AddRange(new byte[8 - (62 + path.Length) % 8]);
+        byte[] body = [.. "DIRC"u8, 0, 0, 0, 2, 0, 0, 0, 1, .. entry];
+        var strict = new System.Text.UTF8Encoding(false, true);
+        for (var i = 0; ; i++)
+        {
+            var data = System.Text.Encoding.ASCII.GetBytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            byte[] withExtension = [.. body, .. "ZZZZ"u8, 0, 0, 0, (byte)data.Length, .. data];
+            byte[] index = [.. withExtension, .. System.Security.Cryptography.SHA1.HashData(withExtension)];
+            try
+            {
+                return strict.GetString(index);
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The planted submodule is a working attack: in a clone on this machine, plain git's status runs its filter.</summary>
+    private static async Task PlantedSubmoduleIsLiveAsync(TestGateway gateway, IReadOnlyDictionary<string, string> planted, string marks)
+    {
+        var control = Path.Combine(marks, "..", "submodule-control");
+        GitRepository.Run(Path.GetDirectoryName(control)!, "clone", "--quiet", gateway.CloneUrl, control);
+        foreach (var (path, content) in planted)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(control, path))!);
+            await File.WriteAllTextAsync(Path.Combine(control, path), content);
+        }
+        Directory.CreateDirectory(Path.Combine(control, "lib/dep/.git/objects/info"));
+        try
+        {
+            GitRepository.Run(control, "status");
+        }
+        catch (InvalidOperationException)
+        {
+            // It may complain after the filter has run; the mark says whether it did.
+        }
+        Assert.True(File.Exists(Path.Combine(marks, "pwned-nested-filter")), "the planted submodule's filter did not run under plain git");
+        foreach (var mark in Directory.EnumerateFiles(marks))
+            File.Delete(mark);
+    }
+
     private static bool Refused((ToolCallCompleted? Completed, ToolCallFailed? Failed) call) => call.Failed is not null || call.Completed!.IsError;
 
     /// <summary>

@@ -73,12 +73,16 @@ public sealed class SecretTests
         // Only the tools that say which repository they reach are offered.
         Assert.Equal(["repo_info"], session.Tools.Where(t => t.Server == "probe").Select(t => t.Name));
         Assert.Equal("acme/widgets", await gateway.CallTextAsync(session, "probe", "repo_info", new { owner = "acme", repo = "widgets" }));
-        foreach (var arguments in new object[] { new { owner = "victim-org", repo = "private-infra" }, new { owner = "acme", repo = "other" }, new { repo = "widgets" } })
+        foreach (var arguments in new object[] { new { owner = "victim-org", repo = "private-infra" }, new { owner = "acme", repo = "other" }, new { repo = "widgets" },
+            new { owner = "acme", repo = "widgets", query = "secret repo:victim-org/private-infra" } })
         {
             var (_, failed) = await gateway.CallAsync(session, "probe", "repo_info", arguments);
             Assert.Equal(ToolFailureReason.Denied, failed?.Reason);
             Assert.Contains("may reach only the work item's repository (acme/widgets)", failed!.Message);
         }
         Assert.Equal(ToolFailureReason.Denied, (await gateway.CallAsync(session, "probe", "environment")).Failed?.Reason);
+        // A tool it does not offer stays refused even when the call names the repository.
+        var unlisted = await gateway.CallAsync(session, "probe", "echo", new { owner = "acme", repo = "widgets", text = "hi" });
+        Assert.Equal(ToolFailureReason.Denied, unlisted.Failed?.Reason);
     }
 }

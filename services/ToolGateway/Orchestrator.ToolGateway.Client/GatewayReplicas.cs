@@ -23,6 +23,7 @@ public sealed class GatewayReplicas : IDisposable
 
     private readonly ConcurrentDictionary<Uri, Replica> _byAddress = new();
     private readonly ConcurrentDictionary<string, Replica> _byId = new();
+    private readonly ConcurrentDictionary<string, Replica> _byInstance = new();
     private readonly TimeProvider _time;
     private readonly ITimer _scan;
     private volatile bool _deaf;
@@ -42,6 +43,13 @@ public sealed class GatewayReplicas : IDisposable
             (_, known) => known.IsLost ? new Replica(heartbeat.Interval, now) : known);
         replica.Heard(now, heartbeat.Interval);
         _byId[heartbeat.ReplicaId] = replica;
+        if (heartbeat.Instance is { Length: > 0 } instance)
+        {
+            var process = _byInstance.GetOrAdd(instance, _ => new Replica(heartbeat.Interval, now));
+            process.Heard(now, heartbeat.Interval);
+            if (heartbeat.Stopping)
+                process.Lose();
+        }
         if (heartbeat.Stopping)
             replica.Lose();
     }
@@ -74,6 +82,10 @@ public sealed class GatewayReplicas : IDisposable
     public bool IsAlive(string replicaId) =>
         _byId.TryGetValue(replicaId, out var replica) && !replica.IsLost && !IsOverdue(replica, _time.GetUtcNow());
 
+    /// <summary>Whether the replica process <paramref name="instance"/> has been heard from recently and has not said it is stopping.</summary>
+    public bool IsInstanceAlive(string instance) =>
+        _byInstance.TryGetValue(instance, out var process) && !process.IsLost && !IsOverdue(process, _time.GetUtcNow());
+
     /// <summary>Cancelled once the replica at <paramref name="address"/> is lost (already, if it is).</summary>
     public CancellationToken LostToken(Uri address) =>
         _byAddress.GetOrAdd(address, _ => new Replica(DefaultInterval, _time.GetUtcNow())).Lost;
@@ -94,7 +106,7 @@ public sealed class GatewayReplicas : IDisposable
     public void Dispose()
     {
         _scan.Dispose();
-        foreach (var replica in _byAddress.Values)
+        foreach (var replica in _byAddress.Values.Concat(_byInstance.Values))
             replica.Dispose();
     }
 

@@ -92,6 +92,10 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     [ConfigurationKeyName("CLONE_MAX_BYTES")]
     public long CloneMaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>How long collecting a workspace's changes may take.</summary>
+    [ConfigurationKeyName("COLLECT_TIMEOUT")]
+    public TimeSpan CollectTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>After a failed pull of a catalog image, how long servers of that image fail at once instead of pulling again.</summary>
     [ConfigurationKeyName("IMAGE_PULL_RETRY_AFTER")]
     public TimeSpan ImagePullRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
@@ -121,7 +125,7 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
             ("TOOL_CALL_TIMEOUT", ToolCallTimeout), ("SERVER_IDLE_TIMEOUT", ServerIdleTimeout), ("SERVER_RESTART_MAX_BACKOFF", RestartMaxBackoff),
             ("REPLICA_HEARTBEAT_INTERVAL", HeartbeatInterval), ("CONTAINER_SWEEP_INTERVAL", SweepInterval),
             ("CLONE_TIMEOUT", CloneTimeout), ("CLONE_LOW_SPEED_TIME", CloneLowSpeedTime), ("WORKSPACE_IDLE_TTL", WorkspaceIdleTtl),
-            ("IMAGE_PULL_RETRY_AFTER", ImagePullRetryAfter) })
+            ("IMAGE_PULL_RETRY_AFTER", ImagePullRetryAfter), ("COLLECT_TIMEOUT", CollectTimeout) })
         {
             if (value <= TimeSpan.Zero)
                 yield return $"{name} must be positive";

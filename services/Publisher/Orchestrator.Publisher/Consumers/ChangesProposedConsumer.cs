@@ -108,7 +108,7 @@ public sealed class ChangesProposedConsumer(
         {
             body.Append("\n\n**Plan**\n");
             foreach (var step in p.Steps)
-                body.Append(CultureInfo.InvariantCulture, $"- {step}\n");
+                body.Append(CultureInfo.InvariantCulture, $"- {StatusComment.Plain(step).ReplaceLineEndings(" ")}\n");
         }
         body.Append("\n\n").Append(StatusComment.Usage(p));
         body.Append("\n\n").Append(StatusComment.Marker(change.CorrelationId));

@@ -81,6 +81,8 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
         }
         foreach (var kind in Findings(change.CommitMessage).Select(f => f.Kind).Distinct())
             yield return ("the commit message", kind);
+        foreach (var kind in Findings(change.PullRequestTitle).Select(f => f.Kind).Distinct())
+            yield return ("the pull request title", kind);
         foreach (var kind in Findings(change.PullRequestBody).Select(f => f.Kind).Distinct())
             yield return ("the pull request body", kind);
     }
@@ -91,9 +93,21 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
     // Every content is read as its runs of printable ASCII, text and binary alike (and the base's the same way, so lines
     // compare equal): the patterns are ASCII, a key in a binary file is still ASCII, and a byte that is not (NUL in an
     // environment block, 0xFF before a token) separates, as a line break does.
+    // Bytes with NULs among them are read as UTF-16 too (both byte orders): a key written as UTF-16 has a NUL after
+    // every letter, which would otherwise break it into lines of one letter.
     private static string Text(ChangedFile file) => Text(file.Data ?? Encoding.UTF8.GetBytes(file.Content ?? ""));
 
-    private static string Text(byte[] bytes) =>
+    private static string Text(byte[] bytes)
+    {
+        var ascii = AsciiRuns(bytes);
+        if (Array.IndexOf(bytes, (byte)0) < 0)
+            return ascii;
+        return string.Join('\n', ascii,
+            AsciiRuns(Encoding.Latin1.GetBytes(Encoding.Unicode.GetString(bytes))),
+            AsciiRuns(Encoding.Latin1.GetBytes(Encoding.BigEndianUnicode.GetString(bytes))));
+    }
+
+    private static string AsciiRuns(byte[] bytes) =>
         string.Create(bytes.Length, bytes, (chars, b) =>
         {
             for (var i = 0; i < b.Length; i++)

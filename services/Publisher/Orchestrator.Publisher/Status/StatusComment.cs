@@ -31,17 +31,17 @@ public static class StatusComment
         text.AppendLine();
         if (p.Stage == PublicationStage.Failed && p.Outcome is not null)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"> {p.Outcome.ReplaceLineEndings("\n> ")}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"> {Plain(p.Outcome).ReplaceLineEndings("\n> ")}");
             text.AppendLine();
         }
         if (p.Steps.Count > 0 || p.PlanSummary is not null)
         {
             text.AppendLine("**Plan**");
             if (!string.IsNullOrWhiteSpace(p.PlanSummary))
-                text.AppendLine(p.PlanSummary);
+                text.AppendLine(Plain(p.PlanSummary));
             var done = p.Stage is PublicationStage.PullRequestOpened or PublicationStage.Completed;
             foreach (var step in p.Steps)
-                text.AppendLine(CultureInfo.InvariantCulture, $"- [{(done ? 'x' : ' ')}] {step}");
+                text.AppendLine(CultureInfo.InvariantCulture, $"- [{(done ? 'x' : ' ')}] {Plain(step).ReplaceLineEndings(" ")}");
             text.AppendLine();
         }
         if (p.Duration > TimeSpan.Zero || p.InputTokens + p.OutputTokens > 0)
@@ -61,11 +61,29 @@ public static class StatusComment
         PublicationStage.Accepted => "accepted, planning the change",
         PublicationStage.Planned => "planned, making the change",
         PublicationStage.PullRequestOpened => $"pull request opened: {p.PullRequestUrl}",
-        PublicationStage.Completed => $"completed: {p.Outcome}",
+        PublicationStage.Completed => $"completed: {Plain(p.Outcome ?? "").ReplaceLineEndings(" ")}",
         PublicationStage.Failed => "failed",
-        PublicationStage.Cancelled => $"cancelled by {p.CancelledBy}",
+        PublicationStage.Cancelled => $"cancelled by {Plain(p.CancelledBy ?? "")}",
         _ => p.Stage.ToString(),
     };
+
+    /// <summary>
+    /// Text the comment quotes but did not write (the model's plan, a failure's detail, a file's name) shown as plain text:
+    /// no link, image, HTML, code span, heading or table of its making, and no @mention that would notify anyone.
+    /// </summary>
+    public static string Plain(string text)
+    {
+        var plain = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '!' or '|' or '#' or '~')
+                plain.Append('\\');
+            plain.Append(c);
+            if (c == '@')
+                plain.Append('\u200B');
+        }
+        return plain.ToString();
+    }
 
     private static string Duration(TimeSpan duration) =>
         duration.TotalHours >= 1 ? duration.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)

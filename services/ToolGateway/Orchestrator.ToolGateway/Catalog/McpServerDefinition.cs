@@ -43,6 +43,9 @@ public sealed class McpServerDefinition
     /// </summary>
     public WorkspaceGitAccess WorkspaceGit { get; set; } = WorkspaceGitAccess.Hidden;
 
+    /// <summary>Whether a workspace server gets the workspace mounted (Docker launcher): one that works on GitHub, not on files, does not.</summary>
+    public bool MountWorkspace { get; set; } = true;
+
     public ToolFilter Tools { get; set; } = new();
 
     /// <summary>

@@ -62,7 +62,7 @@ public sealed class DockerLauncher(
             "--cpus", definition.Limits.Cpus, "--pids-limit", definition.Limits.Pids.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--user", ContainerUser,
         ];
-        if (placement.WorkspaceDirectory is { } directory)
+        if (placement.WorkspaceDirectory is { } directory && definition.MountWorkspace)
         {
             // The engine resolves bind mounts on the host: name the host's path of the workspace, not the gateway's.
             var source = Path.Combine(o.HostPathOfWorkspaces, Path.GetRelativePath(Path.GetFullPath(o.WorkspacesPath), directory));

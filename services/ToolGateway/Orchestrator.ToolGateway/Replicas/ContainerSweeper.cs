@@ -52,10 +52,7 @@ public sealed class ContainerSweeper(
             if (!File.Exists(owner))
                 continue;
             var (id, instance) = File.ReadAllText(owner).Split('\n') is [var i, var n, ..] ? (i, n) : ("", "");
-            var orphan = id == replica.Id
-                ? instance != replica.Instance
-                : others && !replicas.IsAlive(id) && now - folder.CreationTimeUtc > grace;
-            if (!orphan)
+            if (!IsOrphan(id, instance, now - folder.CreationTimeUtc, others, grace))
                 continue;
             try
             {
@@ -77,9 +74,7 @@ public sealed class ContainerSweeper(
         var orphans = containers
             .Select(c => (Container: c, Owner: c.Labels.GetValueOrDefault(ContainerLabels.Replica) ?? "",
                 Instance: c.Labels.GetValueOrDefault(ContainerLabels.Instance) ?? ""))
-            .Where(c => c.Owner == replica.Id
-                ? c.Instance != replica.Instance
-                : others && !replicas.IsAlive(c.Owner) && now - c.Container.Created > grace)
+            .Where(c => IsOrphan(c.Owner, c.Instance, now - c.Container.Created, others, grace))
             .ToList();
         if (orphans.Count == 0)
             return;
@@ -92,4 +87,13 @@ public sealed class ContainerSweeper(
                 logger.LogInformation("Removed {Count} containers of replica {Replica}, which is gone", owner.Count(), owner.Key);
         }
     }
+
+    /// <summary>
+    /// Never this process's; otherwise, once this replica has been up long enough to have heard the live ones, what belongs
+    /// to a process that is not heard from (by its instance, or by its replica id for what carries no instance) and is
+    /// older than that: a second live process under this replica's id (a mistake, or a rolling restart) keeps its own.
+    /// </summary>
+    private bool IsOrphan(string owner, string instance, TimeSpan age, bool others, TimeSpan grace) =>
+        instance != replica.Instance && others && age > grace
+        && !(instance.Length > 0 ? replicas.IsInstanceAlive(instance) : replicas.IsAlive(owner));
 }

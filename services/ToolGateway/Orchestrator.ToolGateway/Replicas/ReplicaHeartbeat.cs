@@ -18,7 +18,7 @@ public sealed class ReplicaHeartbeat(IBus bus, Replica replica, IOptions<ToolGat
         {
             try
             {
-                await bus.Publish(new GatewayReplicaHeartbeat(replica.Id, replica.Address, interval, Stopping: false), stoppingToken);
+                await bus.Publish(new GatewayReplicaHeartbeat(replica.Id, replica.Address, interval, Stopping: false, replica.Instance), stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -33,7 +33,7 @@ public sealed class ReplicaHeartbeat(IBus bus, Replica replica, IOptions<ToolGat
         await base.StopAsync(cancellationToken);
         try
         {
-            await bus.Publish(new GatewayReplicaHeartbeat(replica.Id, replica.Address, options.Value.HeartbeatInterval, Stopping: true), cancellationToken);
+            await bus.Publish(new GatewayReplicaHeartbeat(replica.Id, replica.Address, options.Value.HeartbeatInterval, Stopping: true, replica.Instance), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

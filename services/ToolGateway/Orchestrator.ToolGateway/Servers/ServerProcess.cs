@@ -16,6 +16,7 @@ namespace Orchestrator.ToolGateway.Servers;
 public sealed class ServerProcess : IClientTransport
 {
     private const int StderrLinesKept = 5;
+    private const int StderrLineBytes = 2_000;
 
     private readonly ServerLaunch _launch;
     private readonly int _maxMessageBytes;
@@ -77,10 +78,9 @@ public sealed class ServerProcess : IClientTransport
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.Exited += (_, _) => exited.TrySetResult(SafeExitCode(process));
-        process.ErrorDataReceived += (_, e) => Stderr(e.Data);
         if (!process.Start())
             throw new ServerStartException($"Server {Name} could not be started");
-        process.BeginErrorReadLine();
+        _ = ReadErrorsAsync(process.StandardError.BaseStream);
         _process = process;
         Exited = exited.Task;
 
@@ -98,10 +98,42 @@ public sealed class ServerProcess : IClientTransport
         return new Session(inner, this);
     }
 
-    private void Stderr(string? line)
+    /// <summary>
+    /// The server's stderr, line by line, keeping at most <see cref="StderrLineBytes"/> of each: a server that writes an
+    /// endless line costs the gateway that much, not the line (reading whole lines, as .NET's line events do, would not).
+    /// </summary>
+    private async Task ReadErrorsAsync(Stream errors)
     {
-        if (line is null)
-            return;
+        var buffer = new byte[8 * 1024];
+        var line = new MemoryStream();
+        try
+        {
+            int read;
+            while ((read = await errors.ReadAsync(buffer)) > 0)
+            {
+                var bytes = buffer.AsSpan(0, read);
+                for (var newline = bytes.IndexOf((byte)'\n'); ; newline = bytes.IndexOf((byte)'\n'))
+                {
+                    var part = newline < 0 ? bytes : bytes[..newline];
+                    line.Write(part[..Math.Min(part.Length, Math.Max(0, StderrLineBytes - (int)line.Length))]);
+                    if (newline < 0)
+                        break;
+                    Stderr(System.Text.Encoding.UTF8.GetString(line.GetBuffer(), 0, (int)line.Length).TrimEnd('\r'));
+                    line.SetLength(0);
+                    bytes = bytes[(newline + 1)..];
+                }
+            }
+            if (line.Length > 0)
+                Stderr(System.Text.Encoding.UTF8.GetString(line.GetBuffer(), 0, (int)line.Length));
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The process is gone.
+        }
+    }
+
+    private void Stderr(string line)
+    {
         var redacted = _secrets.Redact(line);
         _logger.LogDebug("{Server}: {Line}", Name, redacted);
         lock (_stderr)

@@ -14,7 +14,7 @@ namespace Orchestrator.ToolGateway.Servers;
 public readonly record struct ToolCallOutcome(ToolCallCompleted? Completed, ToolCallFailed? Failed);
 
 /// <summary>Runs one tool call on a server, turning every way it can go wrong into a typed failure.</summary>
-public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica replica, ServerSecrets secrets, ILogger<ToolInvoker> logger)
+public sealed partial class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica replica, ServerSecrets secrets, ILogger<ToolInvoker> logger)
 {
     public async Task<ToolCallOutcome> InvokeAsync(CallTool call, McpServer? server, CancellationToken cancellationToken)
     {
@@ -66,6 +66,9 @@ public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica re
         {
             if (!lease.Instance.HasTool(call.Tool))
                 return Fail(call, ToolFailureReason.UnknownTool, $"No tool '{call.Tool}' on server '{call.Server}'");
+            // Only the tools it offers: one that does not say which repository it reaches is not offered.
+            if (server.Definition.OneRepository && !server.Tools.Any(t => t.Name == call.Tool))
+                return Fail(call, ToolFailureReason.Denied, $"Tool '{call.Tool}' of server '{call.Server}' does not name the repository it reaches");
             try
             {
                 var result = await lease.Instance.CallAsync(call.Tool, arguments, timeout.Token);
@@ -103,11 +106,18 @@ public sealed class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica re
         }
     }
 
-    /// <summary>The call names the repository (owner and repo, as strings) and it is <paramref name="repository"/>.</summary>
+    /// <summary>
+    /// The call names the repository (owner and repo, as strings), it is <paramref name="repository"/>, and no other
+    /// argument widens a search beyond it (GitHub's search joins <c>repo:</c>, <c>org:</c> and <c>user:</c> qualifiers).
+    /// </summary>
     private static bool ReachesOnly(string? repository, IReadOnlyDictionary<string, JsonElement> arguments) =>
         repository?.Split('/') is [var owner, var name]
         && arguments.TryGetValue("owner", out var o) && o.ValueKind == JsonValueKind.String && string.Equals(o.GetString(), owner, StringComparison.OrdinalIgnoreCase)
-        && arguments.TryGetValue("repo", out var r) && r.ValueKind == JsonValueKind.String && string.Equals(r.GetString(), name, StringComparison.OrdinalIgnoreCase);
+        && arguments.TryGetValue("repo", out var r) && r.ValueKind == JsonValueKind.String && string.Equals(r.GetString(), name, StringComparison.OrdinalIgnoreCase)
+        && !arguments.Where(a => a.Key is not ("owner" or "repo")).Any(a => Qualifier().IsMatch(a.Value.GetRawText()));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?i)\b(repo|org|user|owner)\s*:")]
+    private static partial System.Text.RegularExpressions.Regex Qualifier();
 
     private static ToolCallOutcome Fail(CallTool call, ToolFailureReason reason, string message)
     {

@@ -11,10 +11,12 @@ namespace Orchestrator.ToolGateway.Workspaces;
 /// repository (<see cref="WorkspaceSession.GitDirectory"/>, which no container can reach) is compared with the workspace's
 /// files through a private index, so the workspace's <c>.git</c> (config, hooks, fsmonitor, filters) is never read. What
 /// is reported comes from git's objects: a symbolic link is its target text (mode 120000), never the file it points at;
-/// modes are kept; binary content is bytes; any path name works (NUL-separated output). The change's limits are checked
-/// on git's sizes before any content is read, so an oversized change is refused without loading it.
+/// modes are kept; binary content is bytes; any UTF-8 path name works (NUL-separated output). The change's limits are
+/// checked on git's sizes before any content is read, so an oversized change is refused without loading it. The git that
+/// does it can start no other program (<see cref="Git"/>'s sealedOff), and is told to leave alone every repository nested
+/// in the work tree (the base's submodules, and any folder holding a <c>.git</c>): those are never part of a change.
 /// </summary>
-public sealed class ChangeCollector(IOptions<ChangeLimits> limits)
+public sealed class ChangeCollector(IOptions<ChangeLimits> limits, IOptions<ToolGatewayOptions> options)
 {
     private const string EmptyBlob = "0000000000000000000000000000000000000000";
     // A raw diff line is ~100 bytes plus the path, which the kernel caps at 4096.
@@ -22,46 +24,22 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits)
 
     public async Task<CollectedChanges> CollectAsync(WorkspaceSession session, CancellationToken cancellationToken)
     {
-        var max = limits.Value;
-        var index = Path.Combine(session.Folder, "collect.index");
-        File.Delete(index);
-        var git = new Git(session.GitDirectory, session.Directory, index);
+        var timeout = options.Value.CollectTimeout;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        // Its own index: a repeated request for the same session may run beside this one.
+        var index = Path.Combine(session.Folder, $"collect-{Guid.NewGuid():N}.index");
         try
         {
-            await git.RunAsync(["read-tree", session.BaseCommit], cancellationToken);
-            // A repository nested in the work tree (a folder with its own .git) is not part of the change: git would record
-            // it as a submodule, or refuse it outright when it has no commit yet.
-            await git.RunAsync(["add", "--all", "--", ".", .. NestedRepositories(session.Directory).Select(p => $":(exclude,literal){p}")],
-                cancellationToken);
-            var raw = await git.RunAsync(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff", "--no-abbrev", session.BaseCommit],
-                cancellationToken, maxOutputBytes: (max.MaxFiles + 1) * RawEntryMaxBytes);
-            var entries = RawEntry.Parse(raw.Output);
-            if (entries.Count > max.MaxFiles)
-            {
-                return CollectedChanges.TooLarge(raw.OutputCut
-                    ? $"more than {max.MaxFiles} files changed; the limit is {max.MaxFiles} (PUBLISH_MAX_FILES)"
-                    : $"{entries.Count} files changed; the limit is {max.MaxFiles} (PUBLISH_MAX_FILES)");
-            }
-
-            var blobs = entries.Where(e => e.Change != FileChange.Deleted && e.Mode != GitFileMode.Submodule).ToList();
-            var sizes = await SizesAsync(git, blobs, cancellationToken);
-            var total = sizes.Values.Sum();
-            if (total > max.MaxBytes)
-            {
-                var largest = blobs.OrderByDescending(b => sizes[b.NewSha]).Take(3).Select(b => $"`{b.Path}` ({sizes[b.NewSha]:N0} bytes)");
-                return CollectedChanges.TooLarge(
-                    $"the change adds {total:N0} bytes; the limit is {max.MaxBytes:N0} (PUBLISH_MAX_BYTES). Largest: {string.Join(", ", largest)}");
-            }
-
-            var contents = await ContentsAsync(git, blobs, total, cancellationToken);
-            var files = entries.Select(e => e.ToChangedFile(contents)).ToList();
-            var diffLimit = (int)Math.Min(int.MaxValue, 2 * max.MaxBytes + 64 * 1024);
-            var diff = await git.RunAsync(["diff", "--cached", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", session.BaseCommit],
-                cancellationToken, maxOutputBytes: diffLimit);
-            var diffText = Encoding.UTF8.GetString(diff.Output);
-            if (diff.OutputCut)
-                diffText += $"\n[… the diff is cut here: it is longer than {diffLimit:N0} bytes]\n";
-            return new CollectedChanges(files, diffText, null);
+            return await CollectAsync(session, new Git(session.GitDirectory, session.Directory, index, sealedOff: true), limit.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new GitException($"Collecting the changes took longer than {timeout} (COLLECT_TIMEOUT)");
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new GitException($"The workspace cannot be read: {e.Message}");
         }
         finally
         {
@@ -69,12 +47,65 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits)
         }
     }
 
+    private async Task<CollectedChanges> CollectAsync(WorkspaceSession session, Git git, CancellationToken cancellationToken)
+    {
+        var max = limits.Value;
+        await git.RunAsync(["read-tree", session.BaseCommit], cancellationToken);
+        // A repository nested in the work tree is not part of the change: git would look inside it (with a git of its own,
+        // which may not start here), record it as a submodule, or refuse it outright when it has no commit yet.
+        var nested = (await SubmodulesAsync(git, session.BaseCommit, cancellationToken)).Concat(NestedRepositories(session.Directory)).Distinct();
+        await git.RunAsync(["add", "--all", "--", ".", .. nested.Select(p => $":(exclude,literal){p}")], cancellationToken);
+        var raw = await git.RunAsync(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff", "--no-abbrev", session.BaseCommit],
+            cancellationToken, maxOutputBytes: (max.MaxFiles + 1) * RawEntryMaxBytes);
+        var entries = RawEntry.Parse(raw.Output);
+        if (entries.Count > max.MaxFiles)
+        {
+            return CollectedChanges.TooLarge(raw.OutputCut
+                ? $"more than {max.MaxFiles} files changed; the limit is {max.MaxFiles} (PUBLISH_MAX_FILES)"
+                : $"{entries.Count} files changed; the limit is {max.MaxFiles} (PUBLISH_MAX_FILES)");
+        }
+
+        var blobs = entries.Where(e => e.Change != FileChange.Deleted && e.Mode != GitFileMode.Submodule).ToList();
+        var sizes = await SizesAsync(git, blobs, cancellationToken);
+        // Per file, as Publisher counts: the same content in two files is written twice.
+        var total = blobs.Sum(b => sizes[b.NewSha]);
+        if (total > max.MaxBytes)
+        {
+            var largest = blobs.OrderByDescending(b => sizes[b.NewSha]).Take(3).Select(b => $"{Shown(b.Path)} ({sizes[b.NewSha]:N0} bytes)");
+            return CollectedChanges.TooLarge(
+                $"the change adds {total:N0} bytes; the limit is {max.MaxBytes:N0} (PUBLISH_MAX_BYTES). Largest: {string.Join(", ", largest)}");
+        }
+
+        var contents = await ContentsAsync(git, blobs, sizes.Values.Sum(), cancellationToken);
+        var files = entries.Select(e => e.ToChangedFile(contents)).ToList();
+        // --text: a file the work tree's attributes call binary (-diff) is still shown to the reviewer as what it is.
+        var diffLimit = (int)Math.Min(int.MaxValue, 2 * max.MaxBytes + 64 * 1024);
+        var diff = await git.RunAsync(["diff", "--cached", "--text", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", session.BaseCommit],
+            cancellationToken, maxOutputBytes: diffLimit);
+        var diffText = Encoding.UTF8.GetString(diff.Output);
+        if (diff.OutputCut)
+            diffText += $"\n[… the diff is cut here: it is longer than {diffLimit:N0} bytes]\n";
+        return new CollectedChanges(files, diffText, null);
+    }
+
+    /// <summary>The base commit's submodules (mode 160000 entries): never looked into, never changed.</summary>
+    private static async Task<IEnumerable<string>> SubmodulesAsync(Git git, string commit, CancellationToken cancellationToken)
+    {
+        var listing = (await git.RunAsync(["ls-tree", "-r", "-z", "--full-tree", commit], cancellationToken)).Output;
+        return Encoding.UTF8.GetString(listing).Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => line.StartsWith("160000 ", StringComparison.Ordinal)).Select(line => line[(line.IndexOf('\t') + 1)..]).ToList();
+    }
+
+    /// <summary>A path as a refusal shows it: quoted, without what could break out of the comment it may end up in.</summary>
+    private static string Shown(string path) => $"`{new string([.. path.Where(c => !char.IsControl(c) && c != '`')])}`";
+
     /// <summary>Folders below the root that hold a <c>.git</c> of their own, relative to the root; links are not followed.</summary>
     private static List<string> NestedRepositories(string root)
     {
         var nested = new List<string>();
         var pending = new Queue<DirectoryInfo>([new DirectoryInfo(root)]);
-        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true, RecurseSubdirectories = false };
+        // A folder that cannot be listed fails the collection: it could hide a .git.
+        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
         while (pending.TryDequeue(out var folder))
         {
             var children = folder.EnumerateFileSystemInfos("*", options).ToList();
@@ -135,10 +166,10 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits)
     {
         public static List<RawEntry> Parse(byte[] output)
         {
-            var fields = Encoding.UTF8.GetString(output).Split('\0');
+            var fields = Fields(output);
             var entries = new List<RawEntry>();
             // The last field may be cut off (or empty after the final NUL): only whole pairs count.
-            for (var i = 0; i + 1 < fields.Length; i += 2)
+            for (var i = 0; i + 1 < fields.Count; i += 2)
             {
                 var meta = fields[i].TrimStart(':').Split(' ');
                 if (meta.Length < 5)
@@ -158,6 +189,21 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits)
                 return new ChangedFile(Path, Change, NewSha, Mode);
             var bytes = contents[NewSha];
             return TryText(bytes) is { } text ? new ChangedFile(Path, Change, text, Mode) : new ChangedFile(Path, Change, null, Mode, bytes);
+        }
+
+        /// <summary>The NUL-separated fields, each strictly UTF-8: GitHub's paths are, and one that is not could not be published as itself.</summary>
+        private static List<string> Fields(byte[] output)
+        {
+            var fields = new List<string>();
+            var at = 0;
+            for (var end = Array.IndexOf(output, (byte)0); end >= 0; at = end + 1, end = Array.IndexOf(output, (byte)0, at))
+            {
+                fields.Add(TryText(output[at..end]) ?? throw new GitException(
+                    $"A changed path is not UTF-8 text: {Encoding.UTF8.GetString(output[at..end]).Replace('\uFFFD', '?')}"));
+            }
+            if (at < output.Length)
+                fields.Add(TryText(output[at..]) ?? "");
+            return fields;
         }
 
         private static GitFileMode ModeOf(string mode) => mode switch

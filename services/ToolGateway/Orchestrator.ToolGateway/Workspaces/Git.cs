@@ -12,8 +12,21 @@ namespace Orchestrator.ToolGateway.Workspaces;
 /// <param name="gitDirectory">The repository (<c>GIT_DIR</c>).</param>
 /// <param name="workTree">The files to compare with it (<c>GIT_WORK_TREE</c>), when a command needs them.</param>
 /// <param name="indexFile">An index of the caller's (<c>GIT_INDEX_FILE</c>).</param>
-public sealed class Git(string gitDirectory, string? workTree = null, string? indexFile = null)
+/// <param name="sealedOff">
+/// Git may start no other program: it runs by its full path with <c>PATH</c> and <c>GIT_EXEC_PATH</c> naming nothing, so
+/// it cannot start a second git (which git does to look inside a repository nested in the work tree, a submodule, and
+/// which would read that repository's configuration) nor any helper. Everything the gateway asks of a workspace is a
+/// git builtin, so nothing is lost.
+/// </param>
+public sealed class Git(string gitDirectory, string? workTree = null, string? indexFile = null, bool sealedOff = false)
 {
+    private const string Nowhere = "/nonexistent";
+
+    /// <summary>The git the gateway runs, by its full path, found once on the gateway's own PATH.</summary>
+    private static readonly Lazy<string> Executable = new(() =>
+        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "git")).FirstOrDefault(File.Exists) ?? "git");
+
     // Settings given on the environment win over every configuration file; these make sure that, whatever a repository's
     // own configuration says, nothing runs and nothing is fetched from elsewhere.
     private static readonly (string Key, string Value)[] Overrides =
@@ -29,6 +42,8 @@ public sealed class Git(string gitDirectory, string? workTree = null, string? in
         ("core.bigFileThreshold", "1m"),
         ("credential.helper", ""),
         ("submodule.recurse", "false"),
+        ("diff.ignoreSubmodules", "all"),
+        ("status.submoduleSummary", "false"),
         ("gc.auto", "0"),
         ("maintenance.auto", "false"),
         ("protocol.allow", "never"),
@@ -74,7 +89,9 @@ public sealed class Git(string gitDirectory, string? workTree = null, string? in
             environment["GIT_WORK_TREE"] = workTree;
         if (indexFile is not null)
             environment["GIT_INDEX_FILE"] = indexFile;
-        var result = await ChildProcess.RunAsync("git", args, environment, cancellationToken,
+        if (sealedOff)
+            (environment["PATH"], environment["GIT_EXEC_PATH"]) = (Nowhere, Nowhere);
+        var result = await ChildProcess.RunAsync(sealedOff ? Executable.Value : "git", args, environment, cancellationToken,
             workingDirectory: workTree ?? GitDirectory, input: input, maxOutputBytes: maxOutputBytes);
         if (result.ExitCode != 0 && !result.OutputCut)
             throw new GitException($"git {args[0]} failed ({result.ExitCode}): {result.Error}");
