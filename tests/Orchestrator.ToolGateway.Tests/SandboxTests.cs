@@ -153,19 +153,8 @@ public sealed class SandboxTests
             pinned = seed.Write("README.md", "# Widgets\n").Commit("Initial commit");
             seed.Gitlink("lib/dep", pinned).Commit("With a submodule");
         });
-        // A repository in the submodule's folder, written with the filesystem tool alone: its objects are the workspace's
-        // (alternates), its index holds a file whose clean filter is the payload, and its stat data is stale, so any git
-        // that looks at it (status, add) runs the filter.
-        var planted = new Dictionary<string, string>
-        {
-            ["lib/dep/.git/HEAD"] = pinned + "\n",
-            ["lib/dep/.git/objects/info/alternates"] = "../../../../.git/objects\n",
-            ["lib/dep/.git/refs/heads/.keep"] = "",
-            ["lib/dep/.git/config"] = $"[core]\n\trepositoryformatversion = 0\n[filter \"x\"]\n\tclean = \"{Payload("nested-filter", marks)}; cat\"\n",
-            ["lib/dep/.gitattributes"] = "f filter=x\n",
-            ["lib/dep/f"] = "AAAA\n",
-            ["lib/dep/.git/index"] = StaleIndexAsText("f", 5),
-        };
+        // The repository in the submodule's folder is written with the filesystem tool alone.
+        var planted = PlantedSubmodule(pinned!, "../../../../.git/objects", marks);
         await PlantedSubmoduleIsLiveAsync(gateway, planted, marks);
         var session = await gateway.OpenAsync();
         foreach (var folder in new[] { "lib/dep/.git/objects/info", "lib/dep/.git/refs/heads" })
@@ -200,16 +189,7 @@ public sealed class SandboxTests
         });
         var work = Path.Combine(folder, "work");
         GitRepository.Run(folder, "clone", "--quiet", bare, work);
-        var planted = new Dictionary<string, string>
-        {
-            ["lib/dep/.git/HEAD"] = pinned + "\n",
-            ["lib/dep/.git/objects/info/alternates"] = Path.Combine(work, ".git", "objects") + "\n",
-            ["lib/dep/.git/refs/heads/.keep"] = "",
-            ["lib/dep/.git/config"] = $"[core]\n\trepositoryformatversion = 0\n[filter \"x\"]\n\tclean = \"{Payload("nested-filter", marks)}; cat\"\n",
-            ["lib/dep/.gitattributes"] = "f filter=x\n",
-            ["lib/dep/f"] = "AAAA\n",
-            ["lib/dep/.git/index"] = StaleIndexAsText("f", 5),
-        };
+        var planted = PlantedSubmodule(pinned!, Path.Combine(work, ".git", "objects"), marks);
         foreach (var (path, content) in planted)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(work, path))!);
@@ -238,6 +218,22 @@ public sealed class SandboxTests
         Assert.False(await AddRunsTheFilterAsync(sealedOff: true), "the planted filter ran under the gateway's sealed-off git");
         TestPaths.DeleteDirectory(folder);
     }
+
+    /// <summary>
+    /// A repository in the submodule folder <c>lib/dep</c>, as text files: at the submodule's commit (its objects are
+    /// <paramref name="objects"/>, by alternates), with a clean filter that is the payload and an index whose stale stat
+    /// data makes any git that looks at it (status, add) run the filter.
+    /// </summary>
+    private static Dictionary<string, string> PlantedSubmodule(string pinned, string objects, string marks) => new()
+    {
+        ["lib/dep/.git/HEAD"] = pinned + "\n",
+        ["lib/dep/.git/objects/info/alternates"] = objects + "\n",
+        ["lib/dep/.git/refs/heads/.keep"] = "",
+        ["lib/dep/.git/config"] = $"[core]\n\trepositoryformatversion = 0\n[filter \"x\"]\n\tclean = \"{Payload("nested-filter", marks)}; cat\"\n",
+        ["lib/dep/.gitattributes"] = "f filter=x\n",
+        ["lib/dep/f"] = "AAAA\n",
+        ["lib/dep/.git/index"] = StaleIndexAsText("f", 5),
+    };
 
     /// <summary>
     /// A git index holding one entry whose stat data matches nothing (so git compares the file's content, through its
