@@ -202,6 +202,25 @@ public sealed class BudgetAndFaultTests
     }
 
     [Fact]
+    public async Task A_workspace_slower_to_open_than_the_request_timeout_is_asked_for_again_and_the_run_goes_on_in_it()
+    {
+        // The probe answers its first message after 7 s, so the workspace takes longer to open than the Planner waits (4 s).
+        var slow = TestCatalog.Probe with { Environment = new Dictionary<string, string> { ["PROBE_START_DELAY_MS"] = "7000" } };
+        await using var rig = await PlannerRig.StartAsync([TestCatalog.Filesystem, slow], [], ("WORKSPACE_REQUEST_TIMEOUT", "00:00:04"));
+        rig.Llm.Script("Typo in the README").FixTheTypo();
+
+        var id = await rig.SubmitAsync("Typo in the README");
+
+        await rig.WaitFor<ChangesProposed>(id);
+        var run = await rig.RunAsync(id, RunStatus.Proposed);
+        Assert.Contains(run.Transcript!, e => e.Text == "ToolGateway did not answer in time (WORKSPACE_REQUEST_TIMEOUT); asking again.");
+        // The repeated request joined the opening under way: one workspace, opened once, and closed.
+        Assert.Single(rig.Recorder.All<WorkItemProgressed>(), p => p.CorrelationId == id && p.Detail.StartsWith("opened", StringComparison.Ordinal));
+        Assert.Equal((1, 0), (run.Attempts, run.WorkspaceLosses));
+        await rig.NoContainersLeftAsync();
+    }
+
+    [Fact]
     public async Task A_cancel_that_comes_before_the_work_item_means_its_run_never_starts()
     {
         await using var rig = await PlannerRig.StartAsync(("Logging:LogLevel:Orchestrator.Planner", "Information"));

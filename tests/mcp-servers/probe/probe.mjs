@@ -55,11 +55,12 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   const { id, method, params } = message;
   switch (method) {
     case "initialize":
-      return send({ id, result: {
+      // PROBE_START_DELAY_MS: a server slow to start (the workspace it is part of is slow to open).
+      return setTimeout(() => send({ id, result: {
         protocolVersion: params?.protocolVersion ?? "2025-06-18",
         capabilities: { tools: { listChanged: true } },
         serverInfo: { name: "orchestrator-test-probe", version: "1.0.0" },
-      } });
+      } }), Number(process.env.PROBE_START_DELAY_MS ?? 0));
     case "tools/list":
       return send({ id, result: { tools: [...tools].map(([name, t]) => ({
         name, description: t.description, inputSchema: { type: "object", properties: t.properties, required: t.required ?? [] },

@@ -10,8 +10,10 @@ namespace Orchestrator.ToolGateway.Consumers;
 
 /// <summary>
 /// Any replica may open a workspace; the one that does answers with its own address and every tool the session can call
-/// (its workspace servers and the replica's shared ones). A request whose requester has stopped waiting is dropped, and a
-/// workspace that finishes opening after that is closed again at once: nobody would ever use or close it.
+/// (its workspace servers and the replica's shared ones). A request whose requester has already stopped waiting is
+/// dropped. An opening outlives its request's deadline by as long again (the request's own timeout): a requester that
+/// gave up asks again for the same work item, and that request joins it, or finds it opened; what nobody claims by then
+/// is abandoned, or closed.
 /// </summary>
 public sealed class OpenWorkspaceConsumer(
     WorkspaceManager workspaces, SharedServers shared, Replica replica, TimeProvider time, ILogger<OpenWorkspaceConsumer> logger)
@@ -26,12 +28,15 @@ public sealed class OpenWorkspaceConsumer(
             return;
         }
         using var activity = ToolGatewayTelemetry.Source.Start("open workspace", request.CorrelationId);
+        var keepUntil = context.Deadline() is { } deadline && context.SentTime is { } sent
+            ? deadline + (deadline - new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc)))
+            : context.Deadline();
         // The shared servers' tools are learnt beside the opening, not after it.
         var sharedTools = shared.DescribeAsync(context.CancellationToken);
         WorkspaceSession session;
         try
         {
-            session = await workspaces.OpenAsync(request, context.Deadline(), context.CancellationToken);
+            session = await workspaces.OpenAsync(request, keepUntil, context.CancellationToken);
         }
         catch (OperationCanceledException) when (context.IsExpired(time) && !context.CancellationToken.IsCancellationRequested)
         {
@@ -46,14 +51,16 @@ public sealed class OpenWorkspaceConsumer(
         }
         if (context.IsExpired(time))
         {
-            logger.LogInformation("Workspace {SessionId} for {CorrelationId} opened after its requester stopped waiting: closing it", session.Id, request.CorrelationId);
-            await workspaces.CloseAsync(session.Id);
+            logger.LogInformation("Workspace {SessionId} for {CorrelationId} opened after its requester stopped waiting: kept until {KeepUntil} for a repeated request",
+                session.Id, request.CorrelationId, keepUntil);
+            session.LeaveUnclaimed(keepUntil ?? time.GetUtcNow());
             return;
         }
         var tools = (await sharedTools).Concat(session.Describe());
         await context.RespondAsync(new WorkspaceOpened(
             request.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools],
             session.Unavailable));
+        session.Claim();
     }
 }
 

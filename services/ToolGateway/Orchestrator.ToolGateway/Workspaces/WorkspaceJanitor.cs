@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Orchestrator.ToolGateway.Workspaces;
 
 /// <summary>
-/// Closes sessions that nobody has used for WORKSPACE_IDLE_TTL: a requester that died, or gave up, without closing its
-/// workspace would otherwise leave its clone and containers here until the replica stops.
+/// Closes sessions that nobody has used for WORKSPACE_IDLE_TTL (a requester that died, or gave up, without closing its
+/// workspace would otherwise leave its clone and containers here until the replica stops), and those opened for a
+/// request that had stopped waiting, once no repeated request has claimed them in time.
 /// </summary>
 public sealed class WorkspaceJanitor(WorkspaceManager workspaces, IOptions<ToolGatewayOptions> options, TimeProvider time, ILogger<WorkspaceJanitor> logger)
     : BackgroundService
@@ -14,11 +15,17 @@ public sealed class WorkspaceJanitor(WorkspaceManager workspaces, IOptions<ToolG
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var ttl = options.Value.WorkspaceIdleTtl;
-        var every = TimeSpan.FromTicks(Math.Clamp(ttl.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
+        var every = TimeSpan.FromTicks(Math.Clamp(ttl.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(5).Ticks));
         using var timer = new PeriodicTimer(every, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var now = time.GetUtcNow();
+            foreach (var session in workspaces.Sessions.Where(s => s.UnclaimedUntil < now))
+            {
+                logger.LogInformation("Workspace {SessionId} of {CorrelationId} was opened for nobody and never claimed: closing it",
+                    session.Id, session.CorrelationId);
+                await workspaces.CloseAsync(session.Id);
+            }
             foreach (var session in workspaces.Sessions.Where(s => now - s.LastUsed > ttl))
             {
                 logger.LogWarning("Workspace {SessionId} of {CorrelationId} unused for {Idle:g} (WORKSPACE_IDLE_TTL): closing it",

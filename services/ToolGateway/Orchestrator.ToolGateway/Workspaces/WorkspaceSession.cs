@@ -46,6 +46,31 @@ public sealed class WorkspaceSession(Guid id, Guid correlationId, string folder,
 
     public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastUsedTicks, now.UtcTicks);
 
+    private readonly Lock _claim = new();
+    private bool _claimed;
+
+    /// <summary>
+    /// Opened after every request for it had stopped waiting: kept until then for the request its requester sends again
+    /// (with the same work item), and closed after (<see cref="WorkspaceJanitor"/>).
+    /// </summary>
+    public DateTimeOffset? UnclaimedUntil { get; private set; }
+
+    /// <summary>Its opening was answered: the requester has it.</summary>
+    public void Claim()
+    {
+        lock (_claim)
+            (_claimed, UnclaimedUntil) = (true, null);
+    }
+
+    public void LeaveUnclaimed(DateTimeOffset until)
+    {
+        lock (_claim)
+        {
+            if (!_claimed)
+                UnclaimedUntil = UnclaimedUntil is { } earlier && earlier > until ? earlier : until;
+        }
+    }
+
     public void Add(McpServer server) => _servers[server.Name] = server;
 
     /// <summary>Why each of the session's servers that failed to start at open did not: the caller works without their tools.</summary>
