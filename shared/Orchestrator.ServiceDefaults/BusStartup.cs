@@ -1,7 +1,7 @@
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Orchestrator.ServiceDefaults;
 
@@ -11,11 +11,11 @@ namespace Orchestrator.ServiceDefaults;
 /// bound before the service says it has started, and when it is not, the service comes up anyway: its health endpoint
 /// answers, /health/ready says not ready until the bus connects, and no restart is needed when the broker comes back.
 /// </summary>
-public sealed class BusStartup(IBusControl bus, IConfiguration configuration, ILogger<BusStartup> logger) : IHostedService
+public sealed class BusStartup(IBusControl bus, IOptions<BusOptions> options, ILogger<BusStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var wait = configuration.GetValue("BUS_START_WAIT", TimeSpan.FromSeconds(30));
+        var wait = options.Value.StartWait;
         if (await bus.WaitForHealthStatus(BusHealthStatus.Healthy, wait) != BusHealthStatus.Healthy)
             logger.LogWarning("The broker is not reachable yet (waited {Wait}); starting anyway, not ready until it is", wait);
     }

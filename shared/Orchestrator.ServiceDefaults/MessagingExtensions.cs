@@ -18,8 +18,14 @@ public sealed class BusOptions : IValidatedOptions
     [ConfigurationKeyName("RABBITMQ_URL")]
     public string? RabbitMqUrl { get; set; }
 
+    /// <summary>How long a service waits for the broker when it starts, before it starts anyway, not ready, and connects later.</summary>
+    [ConfigurationKeyName("BUS_START_WAIT")]
+    public TimeSpan StartWait { get; set; } = TimeSpan.FromSeconds(30);
+
     public IEnumerable<string> Validate()
     {
+        if (StartWait < TimeSpan.Zero)
+            yield return "BUS_START_WAIT must not be negative";
         if (Transport is not (RabbitMq or InMemory))
             yield return $"BUS_TRANSPORT must be '{RabbitMq}' or '{InMemory}'";
         else if (Transport == RabbitMq && string.IsNullOrWhiteSpace(RabbitMqUrl))

@@ -6,24 +6,13 @@ namespace Orchestrator.Testing;
 public static class GitRepository
 {
     /// <summary>Creates "{root}/{owner}/{name}.git" with <paramref name="files"/> committed on <paramref name="branch"/>.</summary>
-    public static string CreateBare(string root, string repository, string branch, IReadOnlyDictionary<string, string> files)
-    {
-        var bare = Path.Combine(root, repository + ".git");
-        var seed = Path.Combine(root, ".seed", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(seed);
-        Run(seed, "init", "--quiet", "--initial-branch", branch);
-        foreach (var (path, content) in files)
+    public static string CreateBare(string root, string repository, string branch, IReadOnlyDictionary<string, string> files) =>
+        CreateBare(root, repository, branch, seed =>
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(seed, path))!);
-            File.WriteAllText(Path.Combine(seed, path), content);
-        }
-        Run(seed, "add", "--all");
-        Run(seed, "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "--quiet", "-m", "Initial commit");
-        Directory.CreateDirectory(Path.GetDirectoryName(bare)!);
-        Run(root, "clone", "--quiet", "--bare", seed, bare);
-        Directory.Delete(seed, recursive: true);
-        return bare;
-    }
+            foreach (var (path, content) in files)
+                seed.Write(path, content);
+            seed.Commit("Initial commit");
+        });
 
     /// <summary>
     /// Creates "{root}/{owner}/{name}.git" whose <paramref name="branch"/> holds the commits <paramref name="history"/> makes

@@ -33,13 +33,13 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
         foreach (var file in change.Files)
         {
             if (!IsWellFormed(file.Path))
-                refusals.Add($"`{Shown(file.Path)}` is not a plain relative path in the repository");
+                refusals.Add($"{DisplayText.Path(file.Path)} is not a plain relative path in the repository");
             else if (protectedPaths.FirstOrDefault(p => p.Regex.IsMatch(file.Path)) is { Pattern: { } pattern })
-                refusals.Add($"`{Shown(file.Path)}` is a protected path ({pattern})");
+                refusals.Add($"{DisplayText.Path(file.Path)} is a protected path ({pattern})");
             else if (file.Change != FileChange.Deleted && file.Mode == GitFileMode.Symlink && !settings.AllowSymlinks)
-                refusals.Add($"`{Shown(file.Path)}` is a symbolic link; links are not published (PUBLISH_ALLOW_SYMLINKS)");
+                refusals.Add($"{DisplayText.Path(file.Path)} is a symbolic link; links are not published (PUBLISH_ALLOW_SYMLINKS)");
             else if (file.Mode == GitFileMode.Submodule && !settings.AllowSubmodules)
-                refusals.Add($"`{Shown(file.Path)}` is a submodule; submodule changes are not published (PUBLISH_ALLOW_SUBMODULES)");
+                refusals.Add($"{DisplayText.Path(file.Path)} is a submodule; submodule changes are not published (PUBLISH_ALLOW_SUBMODULES)");
         }
 
         await foreach (var (place, kind) in FindSecretsAsync(change, cancellationToken))
@@ -54,8 +54,6 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
         path.Length > 0 && !path.StartsWith('/') && !path.Contains('\\') && !path.Any(char.IsControl)
         && path.Split('/').All(segment => segment is not ("" or "." or "..") && !segment.Equals(".git", StringComparison.OrdinalIgnoreCase));
 
-    // A path is shown without the characters that could break out of the comment it goes into.
-    private static string Shown(string path) => new([.. path.Where(c => !char.IsControl(c) && c != '`')]);
 
     private async IAsyncEnumerable<(string Place, string Kind)> FindSecretsAsync(
         ChangesProposed change, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -77,7 +75,7 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
                 }
             }
             foreach (var kind in found.Select(f => f.Kind).Distinct())
-                yield return ($"`{Shown(file.Path)}`", kind);
+                yield return (DisplayText.Path(file.Path), kind);
         }
         foreach (var kind in Findings(change.CommitMessage).Select(f => f.Kind).Distinct())
             yield return ("the commit message", kind);

@@ -71,7 +71,7 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits, IOptions<Tool
         var total = blobs.Sum(b => sizes[b.NewSha]);
         if (total > max.MaxBytes)
         {
-            var largest = blobs.OrderByDescending(b => sizes[b.NewSha]).Take(3).Select(b => $"{Shown(b.Path)} ({sizes[b.NewSha]:N0} bytes)");
+            var largest = blobs.OrderByDescending(b => sizes[b.NewSha]).Take(3).Select(b => $"{DisplayText.Path(b.Path)} ({sizes[b.NewSha]:N0} bytes)");
             return CollectedChanges.TooLarge(
                 $"the change adds {total:N0} bytes; the limit is {max.MaxBytes:N0} (PUBLISH_MAX_BYTES). Largest: {string.Join(", ", largest)}");
         }
@@ -95,9 +95,6 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits, IOptions<Tool
         return Encoding.UTF8.GetString(listing).Split('\0', StringSplitOptions.RemoveEmptyEntries)
             .Where(line => line.StartsWith("160000 ", StringComparison.Ordinal)).Select(line => line[(line.IndexOf('\t') + 1)..]).ToList();
     }
-
-    /// <summary>A path as a refusal shows it: quoted, without what could break out of the comment it may end up in.</summary>
-    private static string Shown(string path) => $"`{new string([.. path.Where(c => !char.IsControl(c) && c != '`')])}`";
 
     /// <summary>Folders below the root that hold a <c>.git</c> of their own, relative to the root; links are not followed.</summary>
     private static List<string> NestedRepositories(string root)
