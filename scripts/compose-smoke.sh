@@ -15,7 +15,9 @@ export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-orchestrator-smoke}
 export DEPLOYMENT_NAME=$COMPOSE_PROJECT_NAME
 
 teardown() {
-  : >"$INFRA_WORK/empty.env"
+  # Compose refuses any command without the broker's passwords, even down: any value does for taking the stack down.
+  printf '%s=unused-for-taking-it-down\n' RABBITMQ_PASSWORD RABBITMQ_INTAKE_PASSWORD RABBITMQ_PLANNER_PASSWORD \
+    RABBITMQ_TOOLGATEWAY_PASSWORD RABBITMQ_PUBLISHER_PASSWORD >"$INFRA_WORK/empty.env"
   docker-compose --project-directory "$ROOT" -f "$ROOT/docker-compose.yml" --env-file "$INFRA_WORK/empty.env" \
     down --volumes --remove-orphans --timeout 10 >"$INFRA_WORK/down.log" 2>&1 || { infra_log "docker-compose down failed:"; cat "$INFRA_WORK/down.log" >&2; }
   local left

@@ -208,12 +208,11 @@ infra_compose_base_images() {
   export DOTNET_SDK_IMAGE="orchestrator-local/dotnet-sdk:$version" DOTNET_RUNTIME_IMAGE="orchestrator-local/aspnet:$version"
   infra_dotnet_image "$DOTNET_SDK_IMAGE" sdk "$debian"
   infra_dotnet_image "$DOTNET_RUNTIME_IMAGE" runtime "$debian"
+  # Built every time too (its package layer is cached), so that a change to its entrypoint is never missed.
   export RABBITMQ_IMAGE=orchestrator-local/rabbitmq:3-management
-  if ! docker image inspect "$RABBITMQ_IMAGE" >/dev/null 2>&1; then
-    infra_log "building $RABBITMQ_IMAGE (Debian's rabbitmq-server)"
-    docker build -q --build-arg BASE_IMAGE="$debian" -t "$RABBITMQ_IMAGE" "$root/tests/stand-ins/rabbitmq" \
-      >"$INFRA_WORK/docker-build.log" 2>&1 || { cat "$INFRA_WORK/docker-build.log" >&2; return 1; }
-  fi
+  infra_log "building $RABBITMQ_IMAGE (Debian's rabbitmq-server)"
+  docker build -q --build-arg BASE_IMAGE="$debian" -t "$RABBITMQ_IMAGE" "$root/tests/stand-ins/rabbitmq" \
+    >"$INFRA_WORK/docker-build.log" 2>&1 || { cat "$INFRA_WORK/docker-build.log" >&2; return 1; }
   # The tracing dashboard's stand-in is ours, so it is built every time.
   export JAEGER_IMAGE=orchestrator-local/tracing:latest
   infra_log "building $JAEGER_IMAGE (tests/Orchestrator.TracingStandIn)"

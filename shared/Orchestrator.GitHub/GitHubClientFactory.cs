@@ -35,6 +35,7 @@ public static class GitHubServiceExtensions
     public static IServiceCollection AddGitHub(this IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         services.AddValidatedOptions<GitHubOptions>(configuration);
+        services.AddValidatedOptions<RepositoryAllowList>(configuration);
         services.AddSingleton<GitHubClientFactory>();
         services.AddSingleton(TimeProvider.System);
         return services;

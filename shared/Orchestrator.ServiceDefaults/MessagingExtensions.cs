@@ -59,10 +59,11 @@ public static class MessagingExtensions
             o.StartTimeout = null;
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
+        var serviceName = builder.ServiceName().ToLowerInvariant();
         builder.Services.AddMassTransit(bus =>
         {
             // Queues carry the service's name: Intake and Publisher both consume WorkItemFailed, and each needs its own copy.
-            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(builder.ServiceName().ToLowerInvariant() + "-", false));
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(serviceName + "-", false));
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UseEndpointDefaults(context));
             // MassTransit 8.4+ otherwise reports anonymous usage to its makers five minutes after start (an HTTPS call
             // out of the deployment, after probing cloud metadata endpoints), which also leaves ~10 MB per host behind.
@@ -92,6 +93,9 @@ public static class MessagingExtensions
                     cfg.AutoDelete = true;
                     cfg.Exclusive = false;
                     cfg.QueueExpiration = OwnQueueExpiration;
+                    // Named for its service (MassTransit's default is host_process_bus_…, the same "dotnet" for every
+                    // service), so that each service's broker user may be given its own queues and no other's.
+                    cfg.OverrideDefaultBusEndpointQueueName($"{serviceName}-bus-{NewId.NextGuid():N}");
                     endpoints?.Invoke(context, cfg);
                     cfg.ConfigureEndpoints(context);
                 });
@@ -103,12 +107,16 @@ public static class MessagingExtensions
     }
 
     /// <summary>
-    /// Retries cover transient faults (a locked database, a broker hiccup); a message that still fails goes to the
-    /// endpoint's _error queue, where nothing is lost. The outbox holds a consumer's messages until it succeeds.
+    /// Retries cover transient faults (a locked database, a broker hiccup); a message that still fails, or is refused
+    /// (<see cref="MessageRefusedException"/>, never retried), goes to the endpoint's _error queue, where nothing is lost. The outbox holds a consumer's messages until it succeeds.
     /// </summary>
     private static void UseEndpointDefaults(this IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
     {
-        endpoint.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+        endpoint.UseMessageRetry(r =>
+        {
+            r.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+            r.Ignore<MessageRefusedException>();
+        });
         endpoint.UseInMemoryOutbox(context);
     }
 

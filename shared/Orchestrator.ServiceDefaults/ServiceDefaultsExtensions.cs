@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using MassTransit.Logging;
 using MassTransit.Monitoring;
@@ -10,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using Orchestrator.ServiceDefaults.Api;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -59,6 +61,9 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy());
+        builder.AddApiAccess();
+        // Every API prints statuses by name, as README shows them.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         return builder;
     }
 
@@ -75,11 +80,15 @@ public static class ServiceDefaultsExtensions
             ? service
             : throw new InvalidOperationException("Call AddServiceDefaults before adding the service's parts.");
 
-    /// <summary>/health/live answers while the process runs; /health/ready when the broker and database answer too.</summary>
+    /// <summary>
+    /// Who may call the API (<see cref="ApiAccess"/>), and the health endpoints, open to anyone: /health/live answers while
+    /// the process runs; /health/ready when the broker and database answer too.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Name == "self" });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(HealthTags.Ready) });
+        app.UseApiAccess();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Name == "self" }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(HealthTags.Ready) }).AllowAnonymous();
         return app;
     }
 

@@ -36,6 +36,7 @@ internal static class ComposeSmoke
         await using var llm = await ScriptedLlm.StartAsync($"http://{bridge}:0");
         var webhookSecret = Guid.NewGuid().ToString("N");
         var (rabbitUser, rabbitPassword) = ("smoke", Guid.NewGuid().ToString("N"));
+        var apiToken = TestApiTokens.RandomToken();
         var ports = new Dictionary<string, int>
         {
             ["INTAKE_PORT"] = FreePort(), ["PLANNER_PORT"] = FreePort(), ["RABBITMQ_UI_PORT"] = FreePort(), ["TRACING_UI_PORT"] = FreePort(),
@@ -47,10 +48,16 @@ internal static class ComposeSmoke
         {
             ["RABBITMQ_USER"] = rabbitUser,
             ["RABBITMQ_PASSWORD"] = rabbitPassword,
+            ["RABBITMQ_INTAKE_PASSWORD"] = Guid.NewGuid().ToString("N"),
+            ["RABBITMQ_PLANNER_PASSWORD"] = Guid.NewGuid().ToString("N"),
+            ["RABBITMQ_TOOLGATEWAY_PASSWORD"] = Guid.NewGuid().ToString("N"),
+            ["RABBITMQ_PUBLISHER_PASSWORD"] = Guid.NewGuid().ToString("N"),
             ["REPO_OWNER"] = "acme",
             ["REPO_NAME"] = "widgets",
             ["GITHUB_API_URL"] = OnHost(gitHub.Url).ToString(),
             ["GITHUB_TOKEN"] = token,
+            ["INTAKE_GITHUB_TOKEN"] = token,
+            ["API_TOKENS"] = $"smoke:read:{apiToken}",
             ["GITHUB_WEBHOOK_SECRET"] = webhookSecret,
             ["GITHUB_POLL_INTERVAL"] = "00:00:05",
             ["GIT_CLONE_BASE_URL"] = OnHost(gitHub.GitBaseUrl).ToString(),
@@ -80,7 +87,7 @@ internal static class ComposeSmoke
         var running = (await Compose.Docker("exec", gateway, "id", "-u")).Trim();
         Check(running == user.Split(':')[0], $"the running gateway to be user {user}, not {running}");
 
-        using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports["INTAKE_PORT"]}/") };
+        using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports["INTAKE_PORT"]}/") }.WithToken(apiToken);
         var first = gitHub.AddIssue("Typo in the README", "The title says Widgts.", [Label]);
         llm.Script(first.Title).FixTheTypo();
         Step($"issue #{first.Number} labelled: delivering the webhook to Intake");

@@ -8,13 +8,24 @@ namespace Orchestrator.EndToEnd.Tests;
 public sealed partial class ComposeFileTests
 {
     [Fact]
-    public async Task Compose_accepts_the_file_with_the_example_settings()
+    public async Task Compose_refuses_the_example_settings_until_a_broker_password_is_set()
     {
-        var (exitCode, output, error) = await ComposeConfigAsync("--env-file", ".env.example");
+        var (refused, _, said) = await ComposeConfigAsync(new Dictionary<string, string>(), "--env-file", ".env.example");
+        var example = Path.Combine(TestPaths.NewTempDirectory("compose-env"), "example.env");
+        var filled = Regex.Replace(await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, ".env.example"), TestContext.Current.CancellationToken),
+            "^(RABBITMQ_[A-Z]*_?PASSWORD)=$", "$1=a-password-of-our-own", RegexOptions.Multiline);
+        await File.WriteAllTextAsync(example, filled, TestContext.Current.CancellationToken);
+        var (exitCode, output, error) = await ComposeConfigAsync(new Dictionary<string, string>(), "--env-file", example);
 
+        Assert.NotEqual(0, refused);
+        Assert.Contains("set RABBITMQ_PASSWORD", said);
         Assert.True(exitCode == 0, error);
         Assert.Equal(["intake", "jaeger", "mcp-filesystem", "mcp-git", "planner", "publisher", "rabbitmq", "toolgateway", "toolgateway-workspaces"],
             ServiceVolumes(output).Keys.Order());
+        // Published on this machine only: the UIs, the APIs, all of them.
+        var ports = ServiceLines(output, "ports").SelectMany(s => s.Value.Select(p => (s.Key, Port: p))).ToList();
+        Assert.Equal(["intake", "jaeger", "planner", "rabbitmq"], ports.Select(p => p.Key).Order());
+        Assert.All(ports, p => Assert.StartsWith("127.0.0.1:", p.Port));
     }
 
     [Fact]
@@ -55,15 +66,26 @@ public sealed partial class ComposeFileTests
     [Fact]
     public async Task Secrets_reach_only_the_services_that_use_them()
     {
-        var (_, output, _) = await ComposeConfigAsync();
+        string[] secrets = ["GITHUB_TOKEN", "INTAKE_GITHUB_TOKEN", "GITHUB_MCP_TOKEN", "OPENAI_API_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_APP_PRIVATE_KEY", "API_TOKENS", "GIT_CLONE_TOKEN", .. BrokerPasswords];
+        var values = secrets.ToDictionary(s => s, s => $"secret-{s.ToLowerInvariant().Replace('_', '-')}-{Guid.NewGuid():N}");
+        var (exitCode, output, error) = await ComposeConfigAsync(values);
+        Assert.True(exitCode == 0, error);
 
         var environment = ServiceLines(output, "environment");
-        Assert.Equal(["planner"], environment.Where(s => s.Value.Any(l => l.StartsWith("OPENAI_API_KEY:"))).Select(s => s.Key));
-        // The write token is Publisher's (and Intake may read with it); the gateway and its MCP servers never get it.
-        Assert.Equal(["intake", "publisher"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_TOKEN:"))).Select(s => s.Key).Order());
-        Assert.Equal(["toolgateway"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_MCP_TOKEN:"))).Select(s => s.Key));
-        Assert.Equal(["intake"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_WEBHOOK_SECRET:"))).Select(s => s.Key));
-        Assert.Equal(["intake", "publisher"], environment.Where(s => s.Value.Any(l => l.StartsWith("GITHUB_APP_PRIVATE_KEY:"))).Select(s => s.Key).Order());
+        string[] Holding(string secret) => [.. environment.Where(s => s.Value.Any(l => l.Contains(values[secret], StringComparison.Ordinal))).Select(s => s.Key).Order()];
+        // The write token is Publisher's alone; Intake reads with a token of its own; the gateway and its MCP servers get neither.
+        Assert.Equal(["publisher"], Holding("GITHUB_TOKEN"));
+        Assert.Equal(["intake"], Holding("INTAKE_GITHUB_TOKEN"));
+        Assert.Equal(["toolgateway"], Holding("GITHUB_MCP_TOKEN"));
+        Assert.Equal(["planner"], Holding("OPENAI_API_KEY"));
+        Assert.Equal(["intake"], Holding("GITHUB_WEBHOOK_SECRET"));
+        Assert.Equal(["intake", "publisher"], Holding("GITHUB_APP_PRIVATE_KEY"));
+        Assert.Equal(["intake", "planner"], Holding("API_TOKENS"));
+        Assert.Equal(["toolgateway"], Holding("GIT_CLONE_TOKEN"));
+        // The broker knows every password; each service knows its own.
+        Assert.Equal(["rabbitmq"], Holding("RABBITMQ_PASSWORD"));
+        foreach (var service in new[] { "intake", "planner", "toolgateway", "publisher" })
+            Assert.Equal(new[] { "rabbitmq", service }.Order(), Holding($"RABBITMQ_{service.ToUpperInvariant()}_PASSWORD"));
     }
 
     private static Dictionary<string, List<string>> ServiceVolumes(string config) => ServiceLines(config, "volumes");
@@ -99,7 +121,14 @@ public sealed partial class ComposeFileTests
         return services;
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> ComposeConfigAsync(params string[] args)
+    /// <summary>`docker-compose config` with a broker password set and nothing else from this process's environment.</summary>
+    private static Task<(int ExitCode, string Output, string Error)> ComposeConfigAsync() =>
+        ComposeConfigAsync(BrokerPasswords.ToDictionary(p => p, _ => "a-password-of-our-own"));
+
+    private static readonly string[] BrokerPasswords =
+        ["RABBITMQ_PASSWORD", "RABBITMQ_INTAKE_PASSWORD", "RABBITMQ_PLANNER_PASSWORD", "RABBITMQ_TOOLGATEWAY_PASSWORD", "RABBITMQ_PUBLISHER_PASSWORD"];
+
+    private static async Task<(int ExitCode, string Output, string Error)> ComposeConfigAsync(IReadOnlyDictionary<string, string> variables, params string[] args)
     {
         var start = new ProcessStartInfo("docker-compose")
         {
@@ -111,8 +140,10 @@ public sealed partial class ComposeFileTests
             start.ArgumentList.Add(arg);
         start.ArgumentList.Add("config");
         // Only the file's own defaults (or the --env-file) decide; not whatever this shell has set.
-        foreach (var name in new[] { "GITHUB_TOKEN", "OPENAI_API_KEY", "RABBITMQ_URL" })
+        foreach (var name in (string[])["GITHUB_TOKEN", "INTAKE_GITHUB_TOKEN", "OPENAI_API_KEY", "RABBITMQ_URL", "API_TOKENS", "BIND_ADDRESS", "GIT_CLONE_TOKEN", .. BrokerPasswords])
             start.Environment.Remove(name);
+        foreach (var (name, value) in variables)
+            start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -31,7 +31,7 @@ public sealed class CrashTests
         var intake = await stack.StartAsync("Intake");
 
         await ExactlyOnePullRequestAsync(stack, issue.Number);
-        using var http = new HttpClient { BaseAddress = intake.Address };
+        using var http = new HttpClient { BaseAddress = intake.Address }.WithToken(TestApiTokens.Reader);
         var page = await Eventually.Until(() => http.GetFromJsonAsync<WorkItemPage>("/api/work-items", Json),
             p => p!.Items.Any(i => i.Status == WorkItemStatus.PullRequestOpened), ProcessStack.Timeout, "the ledger to catch up");
         Assert.Single(page!.Items);

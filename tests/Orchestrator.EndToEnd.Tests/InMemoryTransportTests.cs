@@ -17,6 +17,7 @@ public sealed class InMemoryTransportTests
             ["BUS_TRANSPORT"] = "inmemory",
             ["RABBITMQ_URL"] = null,
             ["DATABASE_PATH"] = Path.Combine(directory, "intake.db"),
+            ["REPOSITORIES"] = "acme/widgets",
             ["Logging:LogLevel:Default"] = "Warning",
         }, app => app.MapIntake(), TestContext.Current.CancellationToken);
 

@@ -59,7 +59,7 @@ public sealed class OutageTests
 
         // Read from Intake's ledger, which consumes from durable queues and so misses nothing (the test's recorder listens
         // on a queue of its own that goes with the broker and comes back only when it reconnects).
-        using var intake = new HttpClient { BaseAddress = stack.Running["Intake"].Address };
+        using var intake = new HttpClient { BaseAddress = stack.Running["Intake"].Address }.WithToken(TestApiTokens.Reader);
         using var ledger = JsonDocument.Parse(await intake.GetStringAsync("/api/work-items?pageSize=50", TestContext.Current.CancellationToken));
         var items = ledger.RootElement.GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(12, items.Count);
@@ -74,5 +74,40 @@ public sealed class OutageTests
             $"outage: services back {back.TotalSeconds:0} s after it began; all 12 pull requests {(done - back).TotalSeconds:0} s after that; " +
             $"workspaces opened again at +{string.Join(", +", reopened.Select(s => s.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))} s after the broker");
         Assert.Equal(12, reopened.Count);
+    }
+
+    [Fact]
+    public async Task A_cancel_made_while_the_broker_is_down_is_answered_kept_and_stops_the_run_once_the_broker_is_back()
+    {
+        await using var rabbit = await PrivateRabbitMq.StartAsync();
+        var broker = await RabbitMqBroker.CreateVirtualHostAsync(broker: (rabbit.Url, rabbit.ManagementUrl));
+        await using var stack = await ProcessStack.StartAsync(broker, [], "Intake", "Planner", "ToolGateway");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The run reads the README, then waits for the model until the test is over: it runs until it is cancelled.
+        stack.Llm.Script("Typo report").Then(TypoFix.Fixer).WaitFor(gate.Task, TypoFix.Fixer, reached);
+        stack.GitHub.AddIssue("Typo report", "The title says Widgts.", [ProcessStack.Label]);
+        await reached.Task.WaitAsync(ProcessStack.Timeout, TestContext.Current.CancellationToken);
+        using var intake = new HttpClient { BaseAddress = stack.Running["Intake"].Address }.WithToken(TestApiTokens.Writer);
+        using var planner = new HttpClient { BaseAddress = stack.Running["Planner"].Address }.WithToken(TestApiTokens.Reader);
+        using var page = JsonDocument.Parse(await intake.GetStringAsync("/api/work-items", TestContext.Current.CancellationToken));
+        var id = page.RootElement.GetProperty("items")[0].GetProperty("id").GetGuid();
+
+        await rabbit.StopNodeAsync();
+        var cancel = await intake.PostCommandAsync($"/api/work-items/{id}/cancel", TestContext.Current.CancellationToken);
+        var again = await intake.PostCommandAsync($"/api/work-items/{id}/cancel", TestContext.Current.CancellationToken);
+        using var item = JsonDocument.Parse(await intake.GetStringAsync($"/api/work-items/{id}", TestContext.Current.CancellationToken));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("Cancelled", item.RootElement.GetProperty("status").GetString());
+        await rabbit.StartNodeAsync();
+        // The dispatcher announces the saved cancel; the Planner, back on the broker, stops the run.
+        await Eventually.Until(async () =>
+            {
+                using var run = JsonDocument.Parse(await planner.GetStringAsync($"/api/runs/{id}", TestContext.Current.CancellationToken));
+                return run.RootElement.GetProperty("status").GetString();
+            }, status => status == "Cancelled", ProcessStack.Timeout, "the Planner's run to be cancelled", TimeSpan.FromSeconds(1));
+        gate.SetResult();
     }
 }

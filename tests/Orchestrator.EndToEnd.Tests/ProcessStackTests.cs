@@ -23,6 +23,13 @@ public sealed partial class ProcessStackTests
         Assert.Equal(TypoFix.FixedReadme, stack.FileOnBranch(pull.Head, "README.md"));
         Assert.Equal(TypoFix.Readme, stack.FileOnBranch("main", "README.md"));
 
+        // Publisher finishes the issue after opening the pull request, in requests of its own: wait for the last of them.
+        await Eventually.Until(() => Task.FromResult(stack.GitHub.LabelsOf(issue.Number).Order().ToList()),
+            labels => labels.SequenceEqual(["orchestrator:done", ProcessStack.Label]), ProcessStack.Timeout, "the labels to end on done");
+        await Eventually.Until(() => Task.FromResult(stack.GitHub.CommentsOn(issue.Number)),
+            comments => comments.Any(c => c.Body.Contains("### Orchestrator: pull request opened", StringComparison.Ordinal)),
+            ProcessStack.Timeout, "the status comment's last stage");
+
         // The status comment is one comment, edited in place through its stages; the labels end on done.
         var comment = Assert.Single(stack.GitHub.CommentsOn(issue.Number));
         var headlines = stack.GitHub.Requests
@@ -31,7 +38,6 @@ public sealed partial class ProcessStackTests
         Assert.Equal(["accepted, planning the change", "planned, making the change"], headlines.Take(2));
         Assert.StartsWith("pull request opened: ", headlines[^1]);
         Assert.Contains("- [x] Replace 'Widgts' with 'Widgets' in README.md", comment.Body);
-        Assert.Equal(["orchestrator:done", ProcessStack.Label], stack.GitHub.LabelsOf(issue.Number).Order());
 
         // One trace holds every service's spans for the work item, the LLM turns and the tool calls among them.
         var edit = await Eventually.Until(() => Task.FromResult(stack.Telemetry.Spans.FirstOrDefault(s => s.Name == "tool filesystem.edit_file")),

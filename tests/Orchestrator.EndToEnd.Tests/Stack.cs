@@ -57,6 +57,7 @@ public sealed class Stack : IAsyncDisposable
                 ["RABBITMQ_URL"] = broker.Url.ToString(),
                 ["DATABASE_PATH"] = Path.Combine(directory, $"{service}.db"),
                 ["Logging:LogLevel:Default"] = "Warning",
+                ["REPOSITORIES"] = Repository,
             };
             foreach (var (key, value) in more)
                 settings[key] = value;

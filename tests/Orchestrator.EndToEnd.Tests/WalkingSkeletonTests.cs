@@ -41,7 +41,10 @@ public sealed class WalkingSkeletonTests
             v => v!.Status == WorkItemStatus.PullRequestOpened, Timeout, "the ledger to show the pull request");
         Assert.Equal(opened.Url, item!.PullRequestUrl);
         var kinds = item.Timeline.Select(e => e.Kind).ToList();
-        Assert.Equal(["accepted", "progress", "planned", "progress", "pull-request-opened"], kinds);
+        // The events between arrive on queues of their own, so their order in between is the order they were consumed in.
+        Assert.Equal("accepted", kinds[0]);
+        Assert.Equal("pull-request-opened", kinds[^1]);
+        Assert.Equal(["planned", "progress", "progress"], kinds[1..^1].Order());
 
         // The change that crossed from Planner to Publisher is the one the model made with the filesystem tool.
         var proposed = Assert.Single(stack.Recorder.All<ChangesProposed>());
@@ -110,7 +113,7 @@ public sealed class WalkingSkeletonTests
         var accepted = (await response.Content.ReadFromJsonAsync<WorkItemView>(Json, TestContext.Current.CancellationToken))!;
 
         var message = await stack.Recorder.WaitFor<WorkItemAccepted>(m => m.CorrelationId == accepted.Id, Timeout);
-        Assert.Equal("The README says 'Widgts'.\n\nThanks.", message.Body);
+        Assert.Equal("The README says 'Widgts'.\nThanks.", message.Body);
         Assert.Equal("Fix the typo", message.Title);
     }
 
@@ -128,7 +131,7 @@ public sealed class WalkingSkeletonTests
         await thinking.Task.WaitAsync(Timeout, TestContext.Current.CancellationToken);
         Assert.NotEmpty(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath));
 
-        var cancel = await stack.Intake.Http.PostAsync($"/api/work-items/{accepted.Id}/cancel", null, TestContext.Current.CancellationToken);
+        var cancel = await stack.Intake.Http.PostCommandAsync($"/api/work-items/{accepted.Id}/cancel", TestContext.Current.CancellationToken);
         Assert.True(cancel.IsSuccessStatusCode, $"cancel answered {cancel.StatusCode}");
 
         await Eventually.Until(() => Task.FromResult(Directory.EnumerateFileSystemEntries(stack.WorkspacesPath).Count()),

@@ -34,7 +34,9 @@ public sealed class IntakeRig : IAsyncDisposable
     public ServiceHost Intake { get; private set; } = null!;
 
     /// <param name="pollInterval">"0" leaves polling to the test (<see cref="PollAsync"/>).</param>
-    public static async Task<IntakeRig> StartAsync(string pollInterval = "0", Action<FakeGitHub>? arrange = null)
+    /// <param name="settings">Settings of the test's own, over the rig's.</param>
+    public static async Task<IntakeRig> StartAsync(
+        string pollInterval = "0", Action<FakeGitHub>? arrange = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var directory = TestPaths.NewTempDirectory("intake");
         var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", new Dictionary<string, string> { ["README.md"] = "#\n" });
@@ -44,7 +46,7 @@ public sealed class IntakeRig : IAsyncDisposable
         var broker = await RabbitMqBroker.CreateVirtualHostAsync();
         var recorder = await MessageRecorder.StartAsync(broker.Url);
         var rig = new IntakeRig(directory, gitHub, broker, recorder, token);
-        rig.Intake = await ServiceHost.StartAsync(IntakeTelemetry.Service, b => b.AddIntake(), new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>
         {
             ["RABBITMQ_URL"] = broker.Url.ToString(),
             ["DATABASE_PATH"] = Path.Combine(directory, "intake.db"),
@@ -56,7 +58,10 @@ public sealed class IntakeRig : IAsyncDisposable
             ["GITHUB_POLL_INTERVAL"] = pollInterval,
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft"] = "Warning",
-        }, app => app.MapIntake(), TestContext.Current.CancellationToken);
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            all[key] = value;
+        rig.Intake = await ServiceHost.StartAsync(IntakeTelemetry.Service, b => b.AddIntake(), all, app => app.MapIntake(), TestContext.Current.CancellationToken);
         return rig;
     }
 
@@ -69,6 +74,18 @@ public sealed class IntakeRig : IAsyncDisposable
     /// <summary>Delivers a webhook as GitHub does: JSON body, event and delivery headers, the HMAC signature.</summary>
     public Task<HttpResponseMessage> DeliverAsync(string eventName, object payload, string? delivery = null, string? signature = null) =>
         Webhooks.DeliverAsync(Intake.Http, WebhookSecret, eventName, payload, delivery, signature, TestContext.Current.CancellationToken);
+
+    /// <summary>Delivers <paramref name="json"/> exactly as written, signed.</summary>
+    public Task<HttpResponseMessage> DeliverRawAsync(string eventName, string json)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(json);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/github") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("X-GitHub-Event", eventName);
+        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Hub-Signature-256", FakeGitHub.Sign(WebhookSecret, body));
+        return Intake.Http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
 
     public static object IssuePayload(FakeIssue issue) => Webhooks.Issue(Repository, issue);
 

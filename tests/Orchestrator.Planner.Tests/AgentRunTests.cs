@@ -220,6 +220,28 @@ public sealed class AgentRunTests
     }
 
     [Fact]
+    public async Task Transcripts_are_served_only_with_a_token_and_name_their_status()
+    {
+        await using var rig = await PlannerRig.StartAsync();
+        rig.Llm.Script("Quiet issue")
+            .Reply("""{"summary": "Nothing.", "steps": ["Nothing"]}""")
+            .Reply("Nothing to change.");
+        var id = await rig.SubmitAsync("Quiet issue", body: "Private repository text.");
+        await rig.WaitFor<WorkItemCompleted>(id);
+        using var anonymous = new HttpClient { BaseAddress = rig.Planner.Address };
+        using var reader = new HttpClient { BaseAddress = rig.Planner.Address }.WithToken(TestApiTokens.Reader);
+
+        foreach (var path in new[] { "/api/runs", $"/api/runs/{id}" })
+        {
+            var refused = await anonymous.GetAsync(path, TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.DoesNotContain("Private repository text", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+        using var run = JsonDocument.Parse(await reader.GetStringAsync($"/api/runs/{id}", TestContext.Current.CancellationToken));
+        Assert.Equal("Completed", run.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task The_transcript_of_an_unknown_run_is_404()
     {
         await using var rig = await PlannerRig.StartAsync();

@@ -109,6 +109,8 @@ public sealed class GitHubPublishingTests
         await rig.StartPublisherAsync();
         var (kept, added) = (NewId.NextGuid(), NewId.NextGuid());
 
+        await rig.Recorder.Publish(rig.Accepted(kept, issues[0]));
+        await rig.Recorder.Publish(rig.Accepted(added, issues[1]));
         // The diff the message carries claims nothing was added: the policy reads the files, and the base from GitHub.
         await rig.Recorder.Publish(rig.Proposed(kept, issues[0], new ChangedFile("config.env", FileChange.Modified, $"{existing}\nGREETING=hello\n")));
         await rig.Recorder.Publish(rig.Proposed(added, issues[1],
@@ -130,6 +132,7 @@ public sealed class GitHubPublishingTests
         await rig.StartPublisherAsync();
         var id = NewId.NextGuid();
 
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
         await rig.Recorder.Publish(rig.Proposed(id, issue,
             new ChangedFile("run.sh", FileChange.Modified, "#!/bin/sh\necho hello\n", GitFileMode.Executable),
             new ChangedFile("logo.png", FileChange.Added, null, GitFileMode.Regular, png),

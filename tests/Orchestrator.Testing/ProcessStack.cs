@@ -136,8 +136,12 @@ public sealed class ProcessStack : IAsyncDisposable
             "Publisher" => [.. common, .. github, ("DATABASE_PATH", database)],
             _ => throw new ArgumentException($"No service {service}"),
         };
-        return [.. own.Where(s => _overrides.All(o => o.Key != s.Key)), .. _overrides];
+        var mine = PerService.GetValueOrDefault(service) ?? [];
+        return [.. own.Where(s => _overrides.Concat(mine).All(o => o.Key != s.Key)), .. _overrides.Where(o => mine.All(m => m.Key != o.Key)), .. mine];
     }
+
+    /// <summary>Settings for one service alone (by its name), over everything else: set before starting it.</summary>
+    public Dictionary<string, List<(string Key, string? Value)>> PerService { get; } = [];
 
     /// <summary>Waits for the issue's pull request and returns it, once Publisher has also finished the status comment.</summary>
     public async Task<FakePullRequest> PullRequestForAsync(int issue)
@@ -159,7 +163,7 @@ public sealed class ProcessStack : IAsyncDisposable
     /// <summary>Tells Intake the issue was labelled, as GitHub's webhook would (rather than waiting for its next poll).</summary>
     public async Task DeliverLabeledAsync(FakeIssue issue)
     {
-        using var intake = new HttpClient { BaseAddress = _running["Intake"].Address };
+        using var intake = new HttpClient { BaseAddress = _running["Intake"].Address }.WithToken(TestApiTokens.Reader);
         var response = await Webhooks.DeliverAsync(intake, WebhookSecret, "issues", Webhooks.Labeled(Repository, issue, Label));
         response.EnsureSuccessStatusCode();
     }

@@ -74,8 +74,15 @@ public sealed class VirtualHost(string name, Uri url, HttpClient management) : I
             throw new InvalidOperationException($"Nothing was routed to {queue}");
     }
 
+    private readonly List<Func<Task>> _onDispose = [];
+
+    /// <summary>Something else of the broker's to remove with the host (a user made for it).</summary>
+    public void OnDispose(Func<Task> cleanup) => _onDispose.Add(cleanup);
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var cleanup in _onDispose)
+            await cleanup();
         await Management.DeleteAsync($"api/vhosts/{Name}");
         Management.Dispose();
     }

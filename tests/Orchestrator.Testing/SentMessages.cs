@@ -11,6 +11,10 @@ namespace Orchestrator.Testing;
 public sealed class SentMessages : ISendObserver, IPublishObserver
 {
     private readonly ConcurrentQueue<(string Type, long Bytes)> _sent = new();
+    private readonly ConcurrentQueue<string> _texts = new();
+
+    /// <summary>Every message as JSON: what a test searches for a secret that must not have left.</summary>
+    public IReadOnlyList<string> Texts => [.. _texts];
 
     public IReadOnlyList<(string Type, long Bytes)> All => [.. _sent];
 
@@ -28,12 +32,13 @@ public sealed class SentMessages : ISendObserver, IPublishObserver
         return sent;
     }
 
-    public Task PostSend<T>(SendContext<T> context) where T : class => Record<T>(context);
+    public Task PostSend<T>(SendContext<T> context) where T : class => Record(context);
 
-    public Task PostPublish<T>(PublishContext<T> context) where T : class => Record<T>(context);
+    public Task PostPublish<T>(PublishContext<T> context) where T : class => Record(context);
 
-    private Task Record<T>(SendContext context)
+    private Task Record<T>(SendContext<T> context) where T : class
     {
+        _texts.Enqueue(System.Text.Json.JsonSerializer.Serialize(context.Message));
         _sent.Enqueue((typeof(T).Name, context.BodyLength ?? throw new InvalidOperationException($"{typeof(T).Name} was sent without a known body length")));
         return Task.CompletedTask;
     }

@@ -26,11 +26,15 @@ public sealed class ServiceHost : IAsyncDisposable
         Spans = spans;
         Logs = logs;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Http = new HttpClient { BaseAddress = new Uri(address) };
+        Http = new HttpClient { BaseAddress = new Uri(address) }.WithToken(TestApiTokens.Writer);
     }
 
     public string Service { get; }
+    /// <summary>A client of the service's HTTP API, with the write token (<see cref="TestApiTokens"/>).</summary>
     public HttpClient Http { get; }
+
+    /// <summary>The service's base address, for a client of a test's own (no token, another token).</summary>
+    public Uri Address => Http.BaseAddress!;
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Finished spans from this service's own ActivitySource ("Orchestrator.&lt;Service&gt;").</summary>
@@ -59,6 +63,8 @@ public sealed class ServiceHost : IAsyncDisposable
             EnvironmentName = "Testing",
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // Every host knows the test tokens, unless the test gives API_TOKENS itself.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["API_TOKENS"] = TestApiTokens.Setting });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults(service);

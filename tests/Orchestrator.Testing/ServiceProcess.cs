@@ -40,6 +40,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (replicaId is not null)
             start.Environment["REPLICA_ID"] = replicaId;
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        start.Environment["API_TOKENS"] = TestApiTokens.Setting;
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         // "Now listening on" is how the test learns the host is up and where: whatever else the settings quieten.

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,6 +6,7 @@ using Orchestrator.GitHub;
 using Orchestrator.Intake.Api;
 using Orchestrator.Intake.Consumers;
 using Orchestrator.Intake.GitHub;
+using Orchestrator.Intake.GitHub.Webhooks;
 using Orchestrator.Intake.Ledger;
 using Orchestrator.ServiceDefaults;
 
@@ -20,7 +20,6 @@ public static class IntakeService
         builder.Services.AddValidatedOptions<IntakeOptions>(builder.Configuration);
         builder.Services.AddGitHub(builder.Configuration);
         builder.Services.AddSingleton<IValidateOptions<IntakeOptions>, PollingNeedsCredentials>();
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.AddServiceDatabase<IntakeDbContext>("data/intake.db");
         builder.Services.AddScoped<WorkItemLedger>();
         builder.Services.AddScoped<WorkItemSubmissions>();
@@ -28,6 +27,7 @@ public static class IntakeService
         builder.Services.AddSingleton<IssuePoller>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuePoller>());
         builder.Services.AddHostedService<AcceptanceDispatcher>();
+        builder.Services.AddGitHubWebhook();
         builder.AddOrchestratorBus(bus =>
         {
             bus.AddConsumer<WorkItemPlannedConsumer>();
@@ -39,14 +39,19 @@ public static class IntakeService
         return builder;
     }
 
-    private sealed class PollingNeedsCredentials(IOptions<GitHubOptions> github)
+    private sealed class PollingNeedsCredentials(IOptions<GitHubOptions> github, IOptions<RepositoryAllowList> repositories)
         : IValidateOptions<IntakeOptions>
     {
-        public ValidateOptionsResult Validate(string? name, IntakeOptions options) =>
-            options.PollInterval == TimeSpan.Zero || options.DefaultRepository is null || github.Value.HasCredentials
+        public ValidateOptionsResult Validate(string? name, IntakeOptions options)
+        {
+            if (options.PollInterval == TimeSpan.Zero || options.DefaultRepository is null)
+                return ValidateOptionsResult.Success;
+            if (!github.Value.HasCredentials)
+                return ValidateOptionsResult.Fail("polling REPO_OWNER/REPO_NAME needs GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID), or GITHUB_POLL_INTERVAL=0");
+            return repositories.Value.Allows(options.DefaultRepository)
                 ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail(
-                    "polling REPO_OWNER/REPO_NAME needs GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID), or GITHUB_POLL_INTERVAL=0");
+                : ValidateOptionsResult.Fail("REPO_OWNER/REPO_NAME, which is polled, is not in REPOSITORIES");
+        }
     }
 
     /// <summary>Intake's HTTP surface: the status page, the work-item API, the GitHub webhook.</summary>

@@ -1,6 +1,5 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
-using Orchestrator.Contracts;
 using Orchestrator.Intake.Ledger;
 
 namespace Orchestrator.Intake;
@@ -18,7 +17,7 @@ public sealed record CommandResult(CommandOutcome Outcome, WorkItem? Item, strin
 
 /// <summary>Cancel and retry, from the API or from an issue comment.</summary>
 public sealed class WorkItemCommands(
-    IntakeDbContext db, WorkItemSubmissions submissions, IPublishEndpoint publish, TimeProvider clock, ILogger<WorkItemCommands> logger)
+    IntakeDbContext db, WorkItemSubmissions submissions, TimeProvider clock, ILogger<WorkItemCommands> logger)
 {
     public async Task<CommandResult> CancelAsync(Guid id, string by, CancellationToken cancellationToken)
     {
@@ -28,14 +27,17 @@ public sealed class WorkItemCommands(
         if (item.IsFinished)
             return new CommandResult(CommandOutcome.Conflict, item, $"work item {id} has already finished ({item.Status})");
 
+        // Saved, then announced, then marked, as an acceptance is: a cancel the broker does not take now is announced later.
         var now = clock.GetUtcNow().UtcDateTime;
         item.Status = WorkItemStatus.Cancelled;
+        item.CancelledBy = by;
         item.UpdatedAt = now;
         db.Timeline.Add(new TimelineEntry { WorkItemId = id, MessageId = NewId.NextGuid(), Kind = "cancelled", Detail = $"by {by}", At = now });
         await db.SaveChangesAsync(cancellationToken);
-        await publish.Publish(new WorkItemCancelled(id, by), cancellationToken);
         logger.LogInformation("Work item {CorrelationId} cancelled by {By}", id, by);
-        return new CommandResult(CommandOutcome.Done, item, $"work item {id} cancelled");
+        return await submissions.TryDispatchCancelAsync(item, cancellationToken)
+            ? new CommandResult(CommandOutcome.Done, item, $"work item {id} cancelled")
+            : new CommandResult(CommandOutcome.Done, item, $"work item {id} cancelled; the run is told as soon as the broker answers");
     }
 
     /// <summary>Runs a finished work item again as a new work item; <paramref name="fresh"/> carries the issue as it reads now.</summary>
@@ -50,8 +52,11 @@ public sealed class WorkItemCommands(
         var submission = (fresh ?? new Submission(item.Repository, item.IssueNumber, item.Title, item.Body, [.. item.Labels], by, item.IssueUrl))
             with { Author = by, RetryOf = id };
         var result = await submissions.AcceptAsync(submission, cancellationToken);
-        return result.Outcome == AcceptOutcome.Accepted
-            ? new CommandResult(CommandOutcome.Done, result.Item, $"work item {result.Item.Id} retries {id}")
-            : new CommandResult(CommandOutcome.Conflict, result.Item, $"work item {result.Item.Id} is already under way for this issue");
+        return result.Outcome switch
+        {
+            AcceptOutcome.Accepted => new CommandResult(CommandOutcome.Done, result.Item, $"work item {result.Item!.Id} retries {id}"),
+            AcceptOutcome.RepositoryNotAllowed => new CommandResult(CommandOutcome.Conflict, item, $"{item.Repository} is no longer in REPOSITORIES"),
+            _ => new CommandResult(CommandOutcome.Conflict, result.Item, $"work item {result.Item!.Id} is already under way for this issue"),
+        };
     }
 }

@@ -31,23 +31,33 @@ public enum AcceptOutcome
 
     /// <summary>The issue's work item has finished, and only an explicit retry runs it again; that one is returned.</summary>
     AlreadyFinished,
+
+    /// <summary>The repository is not in REPOSITORIES: nothing was written.</summary>
+    RepositoryNotAllowed,
 }
 
-public sealed record AcceptResult(AcceptOutcome Outcome, WorkItem Item);
+public sealed record AcceptResult(AcceptOutcome Outcome, WorkItem? Item);
 
 /// <summary>
-/// Writes a new work item to the ledger and announces it with <see cref="WorkItemAccepted"/>: at most one active work
-/// item per issue, and a finished issue runs again only on a retry.
+/// Writes a new work item to the ledger and announces it with <see cref="WorkItemAccepted"/>: only for an allowed
+/// repository (whatever brought it in: the API, the webhook, the poller), at most one active work item per issue, and a
+/// finished issue runs again only on a retry.
 /// </summary>
 public sealed class WorkItemSubmissions(
     IntakeDbContext db,
     IPublishEndpoint publish,
     IOptions<IntakeOptions> options,
+    IOptions<RepositoryAllowList> repositories,
     TimeProvider clock,
     ILogger<WorkItemSubmissions> logger)
 {
     public async Task<AcceptResult> AcceptAsync(Submission submission, CancellationToken cancellationToken)
     {
+        if (!repositories.Value.Allows(submission.Repository))
+        {
+            logger.LogWarning("Work for {Repository} refused: it is not in REPOSITORIES", submission.Repository);
+            return new AcceptResult(AcceptOutcome.RepositoryNotAllowed, null);
+        }
         if (submission.IssueNumber is { } number && await LatestForIssueAsync(submission.Repository, number, cancellationToken) is { } latest)
         {
             if (!latest.IsFinished)
@@ -56,7 +66,8 @@ public sealed class WorkItemSubmissions(
                 return new AcceptResult(AcceptOutcome.AlreadyFinished, latest);
         }
 
-        var id = NewId.NextGuid();
+        // Random (version 4), not sequential: an id cannot be guessed from another.
+        var id = Guid.NewGuid();
         using var activity = IntakeTelemetry.Source.Start("accept work item", id);
         var now = clock.GetUtcNow().UtcDateTime;
         var item = new WorkItem
@@ -92,22 +103,48 @@ public sealed class WorkItemSubmissions(
             return new AcceptResult(AcceptOutcome.AlreadyActive, winner ?? throw new InvalidOperationException("work item vanished"));
         }
 
-        await DispatchAsync(item, cancellationToken);
         logger.LogInformation("Work item {CorrelationId} accepted for {Repository}#{Issue}", id, item.Repository, item.IssueNumber);
+        await TryDispatchAsync(item, cancellationToken);
         return new AcceptResult(AcceptOutcome.Accepted, item);
     }
 
+    /// <summary>How long an announcement may wait for the broker before it is left to the dispatcher.</summary>
+    public static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>
-    /// Announces a saved work item. Saved first, then announced, then marked: if the broker refuses, the dispatcher finds
-    /// it unmarked and announces it later. Announcing twice is harmless (every consumer is idempotent by CorrelationId).
+    /// Announces a saved work item. Saved first, then announced, then marked: if the broker does not take it now, the
+    /// dispatcher finds it unmarked and announces it later. Announcing twice is harmless (every consumer is idempotent
+    /// by CorrelationId).
     /// </summary>
-    public async Task DispatchAsync(WorkItem item, CancellationToken cancellationToken)
-    {
-        await publish.Publish(new WorkItemAccepted(
+    /// <returns>Whether the broker took it now.</returns>
+    public Task<bool> TryDispatchAsync(WorkItem item, CancellationToken cancellationToken) =>
+        TryAnnounceAsync(item, "acceptance", token => publish.Publish(new WorkItemAccepted(
             item.Id, item.Repository, item.IssueNumber, item.Title, item.Body, [.. item.Labels], item.Author,
-            item.BaseBranch, options.Value.CloneUrl(item.Repository)), cancellationToken);
-        item.Dispatched = true;
-        await db.SaveChangesAsync(cancellationToken);
+            item.BaseBranch, options.Value.CloneUrl(item.Repository)), token), () => item.Dispatched = true, cancellationToken);
+
+    /// <summary>Announces a saved cancellation, the same way.</summary>
+    public Task<bool> TryDispatchCancelAsync(WorkItem item, CancellationToken cancellationToken) =>
+        TryAnnounceAsync(item, "cancellation", token => publish.Publish(new WorkItemCancelled(item.Id, item.CancelledBy ?? "unknown"), token),
+            () => item.CancelDispatched = true, cancellationToken);
+
+    private async Task<bool> TryAnnounceAsync(
+        WorkItem item, string what, Func<CancellationToken, Task> announce, Action mark, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(AnnounceTimeout);
+        try
+        {
+            await announce(limit.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Work item {CorrelationId}: its {What} is saved but the broker did not take it ({Message}); it is announced when the broker answers",
+                item.Id, what, e.Message);
+            return false;
+        }
+        mark();
+        await db.SaveChangesAsync(CancellationToken.None);
+        return true;
     }
 
     public Task<WorkItem?> LatestForIssueAsync(string repository, int issue, CancellationToken cancellationToken) =>

@@ -92,6 +92,18 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     [ConfigurationKeyName("CLONE_MAX_BYTES")]
     public long CloneMaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// A read-only token for cloning private repositories (GitHub: a fine-grained token with Contents read on the allowed
+    /// repositories). Given to git in its environment as an HTTP header for one URL, only for a clone of an allowed
+    /// repository (REPOSITORIES) from GIT_CLONE_BASE_URL; never in an argument, a URL, a .git/config or a container.
+    /// </summary>
+    [ConfigurationKeyName("GIT_CLONE_TOKEN")]
+    public string? CloneToken { get; set; }
+
+    /// <summary>Where repositories are cloned from (as Intake's setting): the only place <see cref="CloneToken"/> is sent.</summary>
+    [ConfigurationKeyName("GIT_CLONE_BASE_URL")]
+    public string CloneBaseUrl { get; set; } = "https://github.com";
+
     /// <summary>How long collecting a workspace's changes may take.</summary>
     [ConfigurationKeyName("COLLECT_TIMEOUT")]
     public TimeSpan CollectTimeout { get; set; } = TimeSpan.FromMinutes(2);

@@ -24,6 +24,7 @@ public static class ToolGatewayService
         var services = builder.Services;
         services.AddValidatedOptions<ToolGatewayOptions>(builder.Configuration);
         services.AddValidatedOptions<ChangeLimits>(builder.Configuration);
+        services.AddValidatedOptions<RepositoryAllowList>(builder.Configuration);
         services.AddGatewayReplicas();
         services.AddSingleton<Replica>();
         services.AddSingleton<DockerCli>();

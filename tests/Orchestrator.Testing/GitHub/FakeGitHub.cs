@@ -100,6 +100,54 @@ public sealed partial class FakeGitHub : IAsyncDisposable
             return [.. _comments.Where(c => c.IssueNumber == number)];
     }
 
+    /// <summary>The repository is private: git is served only to a request with a token of ours (Basic, any user name).</summary>
+    public bool PrivateRepository { get; set; }
+
+    /// <summary>How long each file git asks for takes: a slow clone, to look at the machine while it runs.</summary>
+    public TimeSpan GitDelay { get; set; }
+
+    /// <summary>Git requests refused for want of a token.</summary>
+    public int AnonymousCloneAttempts { get; private set; }
+
+    private bool MayClone(string authorization)
+    {
+        if (!authorization.StartsWith("Basic ", StringComparison.Ordinal))
+            return false;
+        try
+        {
+            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..]));
+            lock (_lock)
+                return pair.Split(':', 2) is [_, var password] && _tokens.Contains(password);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A comment someone (or an earlier Publisher) wrote on the issue.</summary>
+    public FakeComment AddComment(int number, string body, string author = "someone")
+    {
+        lock (_lock)
+        {
+            var comment = new FakeComment { Id = _nextCommentId++, IssueNumber = number, Body = body, Author = author };
+            _comments.Add(comment);
+            return comment;
+        }
+    }
+
+    /// <summary>
+    /// The next listing of pull requests answers as if none were open: GitHub's lists lag behind a pull request just
+    /// opened, so a create can meet "already exists" after a listing found nothing.
+    /// </summary>
+    public void MissNextPullRequestListing()
+    {
+        lock (_lock)
+            _missNextPullListing = true;
+    }
+
+    private bool _missNextPullListing;
+
     public IReadOnlyList<FakePullRequest> PullRequests
     {
         get
@@ -147,8 +195,8 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         app.Use(Middleware);
         var repo = app.MapGroup("/api/v3/repos/{owner}/{name}");
         repo.MapGet("/issues", ListIssues);
-        repo.MapGet("/issues/{number:int}", (int number) => WithIssue(number, i => Results.Json(IssueJson(i), Json)));
-        repo.MapGet("/issues/{number:int}/comments", (int number) => ListComments(number));
+        repo.MapGet("/issues/{number:int}", (int number) => WithIssue(number, i => Results.Json(IssueWithPull(i), Json)));
+        repo.MapGet("/issues/{number:int}/comments", ListComments);
         repo.MapPost("/issues/{number:int}/comments", CreateComment);
         repo.MapPatch("/issues/comments/{id:long}", EditComment);
         repo.MapGet("/issues/{number:int}/labels", (int number) => WithIssue(number, i => Results.Json(i.Labels.Select(LabelJson), Json)));
@@ -157,7 +205,7 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         repo.MapGet("/labels/{label}", GetLabel);
         repo.MapPost("/labels", CreateLabel);
         repo.MapGet("/git/ref/{**reference}", GetRef);
-        repo.MapGet("/git/refs/{**reference}", GetRef);
+        repo.MapGet("/git/refs/{**reference}", GetRefsByPrefix);
         repo.MapPost("/git/refs", CreateRef);
         repo.MapPatch("/git/refs/{**reference}", UpdateRef);
         repo.MapGet("/git/commits/{sha}", GetCommit);
@@ -179,6 +227,17 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     /// </summary>
     private async Task ServeGitFileAsync(HttpContext context)
     {
+        if (PrivateRepository && !MayClone(context.Request.Headers.Authorization.ToString()))
+        {
+            // As GitHub answers git for a private repository without credentials.
+            lock (_lock)
+                AnonymousCloneAttempts++;
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"GitHub\"";
+            context.Response.StatusCode = 401;
+            return;
+        }
+        if (GitDelay > TimeSpan.Zero)
+            await Task.Delay(GitDelay);
         var relative = (context.Request.Path.Value ?? "").TrimStart('/');
         if (relative == "info/refs")
             await Git.UpdateServerInfoAsync();
@@ -260,6 +319,8 @@ public sealed partial class FakeGitHub : IAsyncDisposable
             buffer.Position = 0;
             context.Response.Body = original;
             await buffer.CopyToAsync(original, context.RequestAborted);
+            if (path.StartsWith("/api/v3/", StringComparison.Ordinal))
+                Contract.Record(method, path[7..], status, context.Response.ContentType, buffer.ToArray());
         }
         finally
         {
@@ -281,10 +342,16 @@ public sealed partial class FakeGitHub : IAsyncDisposable
                 .Where(i => wanted.All(w => i.Labels.Contains(w, StringComparer.OrdinalIgnoreCase)))
                 .OrderByDescending(i => i.Number)];
         }
-        var size = Math.Min(per_page ?? 30, PageSizeLimit);
-        var current = page ?? 1;
-        var last = Math.Max(1, (matching.Count + size - 1) / size);
-        var body = JsonSerializer.Serialize(matching.Skip((current - 1) * size).Take(size).Select(IssueJson), Json);
+        return Paged(context, [.. matching.Select(IssueWithPull)], page, per_page);
+    }
+
+    /// <summary>One page of a list, as GitHub pages: per_page (30 by default, at most <see cref="PageSizeLimit"/>) and a Link header.</summary>
+    private IResult Paged(HttpContext context, IReadOnlyList<object> all, int? page, int? per_page)
+    {
+        var size = Math.Clamp(per_page ?? 30, 1, PageSizeLimit);
+        var current = Math.Max(1, page ?? 1);
+        var last = Math.Max(1, (all.Count + size - 1) / size);
+        var body = JsonSerializer.Serialize(all.Skip((current - 1) * size).Take(size), Json);
         var links = new List<string>();
         if (current < last)
         {
@@ -312,26 +379,113 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         return Results.Text(body, "application/json");
     }
 
+    // The shapes below are GitHub's (its OpenAPI description's required fields, checked by tests/github-contract).
+
+    private string Api(string path) => $"{Url}api/v3/{path}";
+
     private object IssueJson(FakeIssue i) => new
     {
         id = i.Number * 10L,
+        node_id = $"I_{i.Number}",
         number = i.Number,
         title = i.Title,
         body = i.Body,
         state = i.State,
+        locked = false,
         html_url = $"https://github.example/{Repository}/issues/{i.Number}",
-        url = $"{Url}api/v3/repos/{Repository}/issues/{i.Number}",
+        url = Api($"repos/{Repository}/issues/{i.Number}"),
+        repository_url = Api($"repos/{Repository}"),
+        labels_url = Api($"repos/{Repository}/issues/{i.Number}/labels{{/name}}"),
+        comments_url = Api($"repos/{Repository}/issues/{i.Number}/comments"),
+        events_url = Api($"repos/{Repository}/issues/{i.Number}/events"),
         user = UserJson(i.Author),
+        assignee = (object?)null,
+        milestone = (object?)null,
+        comments = CommentsOn(i.Number).Count,
+        closed_at = (string?)null,
         author_association = i.AuthorAssociation,
         labels = i.Labels.Select(LabelJson),
-        pull_request = i.IsPullRequest ? new { url = $"{Url}api/v3/repos/{Repository}/pulls/{i.Number}" } : null,
         created_at = i.UpdatedAt,
         updated_at = i.UpdatedAt,
     };
 
-    private static object UserJson(string login) => new { login, id = Math.Abs(login.GetHashCode()), type = "User" };
+    // GitHub leaves pull_request out of an issue that is not one, and gives it four URLs on one that is.
+    private object IssueWithPull(FakeIssue i) => i.IsPullRequest
+        ? new Dictionary<string, object?>(JsonSerializer.SerializeToElement(IssueJson(i), Json).Deserialize<Dictionary<string, object?>>()!)
+        {
+            ["pull_request"] = new
+            {
+                url = Api($"repos/{Repository}/pulls/{i.Number}"),
+                html_url = $"https://github.example/{Repository}/pull/{i.Number}",
+                diff_url = $"https://github.example/{Repository}/pull/{i.Number}.diff",
+                patch_url = $"https://github.example/{Repository}/pull/{i.Number}.patch",
+            },
+        }
+        : IssueJson(i);
 
-    private static object LabelJson(string name) => new { id = Math.Abs(name.GetHashCode()), name, color = "ededed", @default = false };
+    private object UserJson(string login) => UserJson(login, Uri.EscapeDataString(login));
+
+    private object UserJson(string login, string escaped) => new
+    {
+        login,
+        id = Math.Abs(login.GetHashCode()),
+        node_id = $"U_{login}",
+        type = login.EndsWith("[bot]", StringComparison.Ordinal) ? "Bot" : "User",
+        site_admin = false,
+        gravatar_id = "",
+        avatar_url = $"https://avatars.github.example/{escaped}",
+        url = Api($"users/{escaped}"),
+        html_url = $"https://github.example/{escaped}",
+        events_url = Api($"users/{escaped}/events{{/privacy}}"),
+        followers_url = Api($"users/{escaped}/followers"),
+        following_url = Api($"users/{escaped}/following{{/other_user}}"),
+        gists_url = Api($"users/{escaped}/gists{{/gist_id}}"),
+        organizations_url = Api($"users/{escaped}/orgs"),
+        received_events_url = Api($"users/{escaped}/received_events"),
+        repos_url = Api($"users/{escaped}/repos"),
+        starred_url = Api($"users/{escaped}/starred{{/owner}}{{/repo}}"),
+        subscriptions_url = Api($"users/{escaped}/subscriptions"),
+    };
+
+    private object LabelJson(string name) => new
+    {
+        id = Math.Abs(name.GetHashCode()),
+        node_id = $"L_{name}",
+        url = Api($"repos/{Repository}/labels/{Uri.EscapeDataString(name)}"),
+        name,
+        description = (string?)null,
+        color = "ededed",
+        @default = false,
+    };
+
+    private static readonly DateTimeOffset Created = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private object RepositoryJson()
+    {
+        var repo = Api($"repos/{Repository}");
+        return new Dictionary<string, object?>
+        {
+            ["id"] = 4242L, ["node_id"] = "R_4242", ["name"] = Name, ["full_name"] = Repository, ["owner"] = UserJson(Owner),
+            ["private"] = false, ["fork"] = false, ["description"] = null, ["homepage"] = null, ["language"] = null, ["mirror_url"] = null,
+            ["license"] = null, ["pushed_at"] = Created, ["created_at"] = Created, ["updated_at"] = Created,
+            ["html_url"] = $"https://github.example/{Repository}", ["url"] = repo, ["clone_url"] = $"{GitBaseUrl}/{Repository}.git",
+            ["git_url"] = $"git://github.example/{Repository}.git", ["ssh_url"] = $"git@github.example:{Repository}.git", ["svn_url"] = $"https://github.example/{Repository}",
+            ["default_branch"] = "main", ["archived"] = false, ["disabled"] = false, ["size"] = 0,
+            ["forks"] = 0, ["forks_count"] = 0, ["open_issues"] = 0, ["open_issues_count"] = 0, ["stargazers_count"] = 0, ["watchers"] = 0, ["watchers_count"] = 0,
+            ["has_downloads"] = true, ["has_issues"] = true, ["has_projects"] = false, ["has_wiki"] = false, ["has_pages"] = false,
+            ["archive_url"] = $"{repo}/{{archive_format}}{{/ref}}", ["assignees_url"] = $"{repo}/assignees{{/user}}", ["blobs_url"] = $"{repo}/git/blobs{{/sha}}",
+            ["branches_url"] = $"{repo}/branches{{/branch}}", ["collaborators_url"] = $"{repo}/collaborators{{/collaborator}}", ["comments_url"] = $"{repo}/comments{{/number}}",
+            ["commits_url"] = $"{repo}/commits{{/sha}}", ["compare_url"] = $"{repo}/compare/{{base}}...{{head}}", ["contents_url"] = $"{repo}/contents/{{+path}}",
+            ["contributors_url"] = $"{repo}/contributors", ["deployments_url"] = $"{repo}/deployments", ["downloads_url"] = $"{repo}/downloads",
+            ["events_url"] = $"{repo}/events", ["forks_url"] = $"{repo}/forks", ["git_commits_url"] = $"{repo}/git/commits{{/sha}}", ["git_refs_url"] = $"{repo}/git/refs{{/sha}}",
+            ["git_tags_url"] = $"{repo}/git/tags{{/sha}}", ["hooks_url"] = $"{repo}/hooks", ["issue_comment_url"] = $"{repo}/issues/comments{{/number}}",
+            ["issue_events_url"] = $"{repo}/issues/events{{/number}}", ["issues_url"] = $"{repo}/issues{{/number}}", ["keys_url"] = $"{repo}/keys{{/key_id}}",
+            ["labels_url"] = $"{repo}/labels{{/name}}", ["languages_url"] = $"{repo}/languages", ["merges_url"] = $"{repo}/merges", ["milestones_url"] = $"{repo}/milestones{{/number}}",
+            ["notifications_url"] = $"{repo}/notifications{{?since,all,participating}}", ["pulls_url"] = $"{repo}/pulls{{/number}}", ["releases_url"] = $"{repo}/releases{{/id}}",
+            ["stargazers_url"] = $"{repo}/stargazers", ["statuses_url"] = $"{repo}/statuses/{{sha}}", ["subscribers_url"] = $"{repo}/subscribers",
+            ["subscription_url"] = $"{repo}/subscription", ["tags_url"] = $"{repo}/tags", ["teams_url"] = $"{repo}/teams", ["trees_url"] = $"{repo}/git/trees{{/sha}}",
+        };
+    }
 
     private IResult WithIssue(int number, Func<FakeIssue, IResult> action)
     {
@@ -342,20 +496,26 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         }
     }
 
-    private IResult ListComments(int number)
+    private IResult ListComments(HttpContext context, int number, int? page, int? per_page)
     {
+        List<object> comments;
         lock (_lock)
-            return Results.Json(_comments.Where(c => c.IssueNumber == number).Select(CommentJson), Json);
+            comments = [.. _comments.Where(c => c.IssueNumber == number).Select(CommentJson)];
+        return Paged(context, comments, page, per_page);
     }
 
     private object CommentJson(FakeComment c) => new
     {
         id = c.Id,
+        node_id = $"IC_{c.Id}",
         body = c.Body,
         user = UserJson(c.Author),
+        url = Api($"repos/{Repository}/issues/comments/{c.Id}"),
+        issue_url = Api($"repos/{Repository}/issues/{c.IssueNumber}"),
         html_url = $"https://github.example/{Repository}/issues/{c.IssueNumber}#issuecomment-{c.Id}",
         author_association = "NONE",
         created_at = DateTimeOffset.UtcNow,
+        updated_at = DateTimeOffset.UtcNow,
     };
 
     private async Task<IResult> CreateComment(int number, HttpRequest request)
@@ -425,10 +585,27 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     {
         var name = (await ReadJson(request))["name"]!.GetValue<string>();
         lock (_lock)
-            return _labels.Add(name) ? Results.Json(LabelJson(name), Json, statusCode: 201) : Unprocessable("Validation Failed: already_exists");
+            return _labels.Add(name) ? Results.Json(LabelJson(name), Json, statusCode: 201) : Unprocessable("Validation Failed", new { resource = "Label", code = "already_exists", field = "name" });
     }
 
     // ---- git data ----
+
+    /// <summary>
+    /// The old path, as GitHub still answers it: the ref itself when the name is exact, else every ref that starts with
+    /// it, as a list (so a lookup of <c>heads/issue-1</c> gets <c>[heads/issue-10, heads/issue-11]</c>).
+    /// </summary>
+    private async Task<IResult> GetRefsByPrefix(string reference)
+    {
+        if (await Git.ResolveAsync("refs/" + reference) is { } sha)
+            return Results.Json(RefJson("refs/" + reference, sha), Json);
+        var matching = new List<object>();
+        foreach (var (name, target) in await Git.RefsAsync())
+        {
+            if (name.StartsWith("refs/" + reference, StringComparison.Ordinal))
+                matching.Add(RefJson(name, target));
+        }
+        return matching.Count == 0 ? NotFound() : Results.Json(matching, Json);
+    }
 
     private async Task<IResult> GetRef(string reference)
     {
@@ -484,11 +661,15 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     private object CommitJson(CommitInfo c) => new
     {
         sha = c.Sha,
-        node_id = c.Sha,
-        url = $"{Url}api/v3/repos/{Repository}/git/commits/{c.Sha}",
+        node_id = $"C_{c.Sha}",
+        url = Api($"repos/{Repository}/git/commits/{c.Sha}"),
+        html_url = $"https://github.example/{Repository}/commit/{c.Sha}",
+        author = new { name = c.Author.Name, email = c.Author.Email, date = c.Author.Date },
+        committer = new { name = c.Committer.Name, email = c.Committer.Email, date = c.Committer.Date },
         message = c.Message,
-        tree = new { sha = c.Tree, url = $"{Url}api/v3/repos/{Repository}/git/trees/{c.Tree}" },
-        parents = c.Parents.Select(p => new { sha = p, url = $"{Url}api/v3/repos/{Repository}/git/commits/{p}" }),
+        tree = new { sha = c.Tree, url = Api($"repos/{Repository}/git/trees/{c.Tree}") },
+        parents = c.Parents.Select(p => new { sha = p, url = Api($"repos/{Repository}/git/commits/{p}"), html_url = $"https://github.example/{Repository}/commit/{p}" }),
+        verification = new { verified = false, reason = "unsigned", signature = (string?)null, payload = (string?)null, verified_at = (string?)null },
     };
 
     /// <summary>A file at a ref: raw bytes for the raw media type, otherwise GitHub's JSON with base64 content.</summary>
@@ -552,32 +733,56 @@ public sealed partial class FakeGitHub : IAsyncDisposable
 
     // ---- pull requests ----
 
-    private IResult ListPulls(string? state, string? head, string? @base)
+    private IResult ListPulls(HttpContext context, string? state, string? head, string? @base, int? page, int? per_page)
     {
+        List<object> pulls;
         lock (_lock)
         {
-            var pulls = _pulls
+            pulls = _missNextPullListing ? [] : [.. _pulls
                 .Where(p => (state ?? "open") == "all" || p.State == (state ?? "open"))
                 .Where(p => head is null || $"{Owner}:{p.Head}" == head)
-                .Where(p => @base is null || p.Base == @base);
-            return Results.Json(pulls.Select(PullJson), Json);
+                .Where(p => @base is null || p.Base == @base)
+                .Select(PullJson)];
+            _missNextPullListing = false;
         }
+        return Paged(context, pulls, page, per_page);
     }
 
-    private object PullJson(FakePullRequest p) => new
+    private object PullJson(FakePullRequest p)
     {
-        id = p.Number * 10L,
-        number = p.Number,
-        title = p.Title,
-        body = p.Body,
-        state = p.State,
-        draft = p.Draft,
-        html_url = $"https://github.example/{Repository}/pull/{p.Number}",
-        url = $"{Url}api/v3/repos/{Repository}/pulls/{p.Number}",
-        head = new { @ref = p.Head, label = $"{Owner}:{p.Head}", sha = "" },
-        @base = new { @ref = p.Base, label = $"{Owner}:{p.Base}", sha = "" },
-        user = UserJson("orchestrator[bot]"),
-    };
+        var url = Api($"repos/{Repository}/pulls/{p.Number}");
+        var html = $"https://github.example/{Repository}/pull/{p.Number}";
+        var issue = Api($"repos/{Repository}/issues/{p.Number}");
+        object Link(string href) => new { href };
+        object End(string branch) => new
+        {
+            label = $"{Owner}:{branch}",
+            @ref = branch,
+            sha = branch == p.Head ? p.HeadSha : new string('0', 40),
+            repo = RepositoryJson(),
+            user = UserJson(Owner),
+        };
+        return new Dictionary<string, object?>
+        {
+            ["id"] = p.Number * 10L, ["node_id"] = $"PR_{p.Number}", ["number"] = p.Number, ["title"] = p.Title, ["body"] = p.Body, ["state"] = p.State,
+            ["draft"] = p.Draft, ["locked"] = false, ["html_url"] = html, ["url"] = url, ["issue_url"] = issue,
+            ["diff_url"] = $"{html}.diff", ["patch_url"] = $"{html}.patch", ["commits_url"] = $"{url}/commits", ["comments_url"] = $"{issue}/comments",
+            ["review_comments_url"] = $"{url}/comments", ["review_comment_url"] = Api($"repos/{Repository}/pulls/comments{{/number}}"),
+            ["statuses_url"] = Api($"repos/{Repository}/statuses/{p.HeadSha}"),
+            ["head"] = End(p.Head), ["base"] = End(p.Base), ["user"] = UserJson("orchestrator[bot]"),
+            ["assignee"] = null, ["milestone"] = null, ["labels"] = Array.Empty<object>(), ["auto_merge"] = null, ["merged_by"] = null,
+            ["author_association"] = "NONE", ["closed_at"] = null, ["merged_at"] = null, ["merge_commit_sha"] = null,
+            ["created_at"] = DateTimeOffset.UtcNow, ["updated_at"] = DateTimeOffset.UtcNow,
+            ["merged"] = false, ["mergeable"] = null, ["mergeable_state"] = "unknown", ["maintainer_can_modify"] = false,
+            ["additions"] = 0, ["deletions"] = 0, ["changed_files"] = 0, ["commits"] = 1, ["comments"] = 0, ["review_comments"] = 0,
+            ["_links"] = new Dictionary<string, object>
+            {
+                ["self"] = Link(url), ["html"] = Link(html), ["issue"] = Link(issue), ["comments"] = Link($"{issue}/comments"),
+                ["review_comments"] = Link($"{url}/comments"), ["review_comment"] = Link(Api($"repos/{Repository}/pulls/comments{{/number}}")),
+                ["commits"] = Link($"{url}/commits"), ["statuses"] = Link(Api($"repos/{Repository}/statuses/{p.HeadSha}")),
+            },
+        };
+    }
 
     private IResult WithPull(int number, Func<FakePullRequest, IResult> action)
     {
@@ -593,12 +798,12 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         var json = await ReadJson(request);
         var head = json["head"]!.GetValue<string>();
         var branch = head.Contains(':') ? head[(head.IndexOf(':') + 1)..] : head;
-        if (await Git.ResolveAsync("refs/heads/" + branch) is null)
-            return Unprocessable("Validation Failed: head invalid");
+        if (await Git.ResolveAsync("refs/heads/" + branch) is not { } headSha)
+            return Unprocessable("Validation Failed", new { resource = "PullRequest", field = "head", code = "invalid" });
         lock (_lock)
         {
             if (_pulls.Any(p => p.State == "open" && p.Head == branch))
-                return Unprocessable($"A pull request already exists for {Owner}:{branch}.");
+                return Unprocessable("Validation Failed", new { resource = "PullRequest", code = "custom", message = $"A pull request already exists for {Owner}:{branch}." });
             var pull = new FakePullRequest
             {
                 Number = _nextNumber++,
@@ -607,6 +812,7 @@ public sealed partial class FakeGitHub : IAsyncDisposable
                 Head = branch,
                 Base = json["base"]!.GetValue<string>(),
                 Draft = json["draft"]?.GetValue<bool>() ?? false,
+                HeadSha = headSha,
             };
             _pulls.Add(pull);
             return Results.Json(PullJson(pull), Json, statusCode: 201);
@@ -638,7 +844,26 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     {
         var app = VerifyAppJwt(request);
         return app is null ? Results.Json(new { message = "A JSON web token could not be decoded" }, statusCode: 401)
-            : Results.Json(new { id = app.Value.InstallationId, app_id = app.Value.AppId, account = UserJson(Owner) }, Json);
+            : Results.Json(new
+            {
+                id = app.Value.InstallationId,
+                app_id = app.Value.AppId,
+                app_slug = "orchestrator",
+                target_id = 4242L,
+                target_type = "Organization",
+                account = UserJson(Owner),
+                single_file_name = (string?)null,
+                repository_selection = "selected",
+                access_tokens_url = Api($"app/installations/{app.Value.InstallationId}/access_tokens"),
+                html_url = $"https://github.example/settings/installations/{app.Value.InstallationId}",
+                repositories_url = Api("installation/repositories"),
+                events = new[] { "issues", "issue_comment" },
+                permissions = new { contents = "write", issues = "write", pull_requests = "write", metadata = "read" },
+                created_at = DateTimeOffset.UtcNow,
+                updated_at = DateTimeOffset.UtcNow,
+                suspended_by = (object?)null,
+                suspended_at = (string?)null,
+            }, Json);
     }
 
     private IResult CreateInstallationToken(long id, HttpRequest request)
@@ -680,8 +905,10 @@ public sealed partial class FakeGitHub : IAsyncDisposable
     private static IResult NotFound(string message = "Not Found") =>
         Results.Json(new { message, documentation_url = "https://docs.github.com/rest" }, statusCode: 404);
 
-    private static IResult Unprocessable(string message) =>
-        Results.Json(new { message, documentation_url = "https://docs.github.com/rest" }, statusCode: 422);
+    /// <summary>GitHub's 422: a message, and for a failed validation the errors that say what failed.</summary>
+    private static IResult Unprocessable(string message, params object[] errors) => errors.Length == 0
+        ? Results.Json(new { message, documentation_url = "https://docs.github.com/rest", status = "422" }, statusCode: 422)
+        : Results.Json(new { message, errors, documentation_url = "https://docs.github.com/rest", status = "422" }, statusCode: 422);
 
     /// <summary>Signs a webhook body the way GitHub does: "sha256=" + hex HMAC-SHA256 with the shared secret.</summary>
     public static string Sign(string secret, byte[] body) =>

@@ -30,6 +30,10 @@ public sealed class FakePullRequest
     public required string Head { get; init; }
     public required string Base { get; set; }
     public bool Draft { get; init; }
+
+    /// <summary>The head branch's commit when the pull request was opened.</summary>
+    public string HeadSha { get; init; } = new('0', 40);
+
     public string State { get; set; } = "open";
     public int Edits { get; set; }
 }

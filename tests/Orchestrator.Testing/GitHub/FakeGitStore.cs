@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text;
 
@@ -15,6 +16,13 @@ public sealed class FakeGitStore(string gitDirectory)
 
     public async Task<string?> ResolveAsync(string reference) =>
         (await TryGitAsync(null, null, "rev-parse", "--verify", "--quiet", reference + "^{commit}"))?.Trim();
+
+    /// <summary>Every ref and the commit it names.</summary>
+    public async Task<IReadOnlyList<(string Name, string Sha)>> RefsAsync()
+    {
+        var output = await GitAsync(null, null, "for-each-ref", "--format=%(refname) %(objectname)");
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).Select(p => (p[0], p[1]))];
+    }
 
     public async Task<bool> ExistsAsync(string sha) => await TryGitAsync(null, null, "cat-file", "-e", sha) is not null;
 
@@ -76,7 +84,18 @@ public sealed class FakeGitStore(string gitDirectory)
             sha,
             header.First(l => l.StartsWith("tree ", StringComparison.Ordinal))[5..],
             [.. header.Where(l => l.StartsWith("parent ", StringComparison.Ordinal)).Select(l => l[7..])],
-            message);
+            message,
+            Person(header.First(l => l.StartsWith("author ", StringComparison.Ordinal))[7..]),
+            Person(header.First(l => l.StartsWith("committer ", StringComparison.Ordinal))[10..]));
+    }
+
+    // "Name <email> 1700000000 +0000"
+    private static Signature Person(string line)
+    {
+        var open = line.LastIndexOf('<');
+        var close = line.LastIndexOf('>');
+        var seconds = long.Parse(line[(close + 2)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        return new Signature(line[..open].Trim(), line[(open + 1)..close], DateTimeOffset.FromUnixTimeSeconds(seconds));
     }
 
     public Task<string> SetRefAsync(string reference, string sha) => Locked(() => GitAsync(null, null, "update-ref", reference, sha));
@@ -158,4 +177,4 @@ public sealed class FakeGitStore(string gitDirectory)
 
 public sealed record Signature(string Name, string Email, DateTimeOffset Date);
 
-public sealed record CommitInfo(string Sha, string Tree, IReadOnlyList<string> Parents, string Message);
+public sealed record CommitInfo(string Sha, string Tree, IReadOnlyList<string> Parents, string Message, Signature Author, Signature Committer);

@@ -1,27 +1,41 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Orchestrator.Intake.Ledger;
+using Orchestrator.ServiceDefaults.Api;
 
 namespace Orchestrator.Intake.Api;
 
-/// <summary><c>GET /</c>: the ledger as a plain HTML page, newest first, with links to issues and pull requests.</summary>
+/// <summary>
+/// <c>GET /</c>: the ledger as a plain HTML page, newest first, with links to issues and pull requests. Without a read
+/// token it asks for one, once: the token goes to <c>POST /api/session</c>, which keeps it in an HttpOnly cookie.
+/// </summary>
 public static class StatusPage
 {
     private const int PageSize = 50;
 
     public static IEndpointRouteBuilder MapStatusPage(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", RenderAsync);
+        // Open to anyone, so that it can ask for the token; it shows nothing else without one.
+        app.MapGet("/", RenderAsync).AllowAnonymous();
         return app;
     }
 
-    private static async Task<IResult> RenderAsync(IntakeDbContext db, CancellationToken cancellationToken, WorkItemStatus? status = null, int page = 1)
+    private static async Task<IResult> RenderAsync(
+        HttpContext context, IntakeDbContext db, CancellationToken cancellationToken, WorkItemStatus? status = null, int page = 1)
     {
+        // Nothing on either page runs a script but the sign-in form's own, and no page may be framed.
+        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        context.Response.Headers.ContentSecurityPolicy =
+            $"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'";
+        if (!context.MayRead())
+            return Results.Content(SignInPage(nonce), "text/html; charset=utf-8", statusCode: StatusCodes.Status401Unauthorized);
+
         page = Math.Max(1, page);
         var query = db.WorkItems.AsNoTracking();
         if (status is not null)
@@ -68,6 +82,27 @@ public static class StatusPage
         html.Append("</body></html>");
         return Results.Content(html.ToString(), "text/html; charset=utf-8");
     }
+
+    private static string SignInPage(string nonce) => $$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Orchestrator: sign in</title>
+        <style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1f2328}input{font:inherit;width:30rem;max-width:90%}
+        .error{color:#cf222e}</style></head><body>
+        <h1>Work items</h1>
+        <form id="sign-in"><label for="token">API token (a read or write token from API_TOKENS)</label><br>
+        <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+        <button type="submit">Sign in</button></form><p id="error" class="error" role="alert"></p>
+        <script nonce="{{nonce}}">
+        document.getElementById('sign-in').addEventListener('submit', async event => {
+          event.preventDefault();
+          const response = await fetch('/api/session', {
+            method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'same-origin',
+            body: JSON.stringify({ token: document.getElementById('token').value }) });
+          if (response.ok) location.reload();
+          else document.getElementById('error').textContent = response.status === 429 ? 'Too many tries: wait a minute.' : 'That token is not valid.';
+        });
+        </script></body></html>
+        """;
 
     private static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
 

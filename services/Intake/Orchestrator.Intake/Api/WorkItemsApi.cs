@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Intake.Ledger;
+using Orchestrator.ServiceDefaults.Api;
 
 namespace Orchestrator.Intake.Api;
 
@@ -44,19 +45,22 @@ public static partial class WorkItemsApi
     public const int MaxTitleLength = 256;
     public const int MaxBodyLength = 65_536;
 
+    /// <summary>The most a request may send: a body of <see cref="MaxBodyLength"/> characters, each up to 4 bytes of UTF-8, and the rest.</summary>
+    public const int MaxRequestBytes = 4 * MaxBodyLength + 16_384;
+
     public static IEndpointRouteBuilder MapWorkItemsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/work-items");
-        api.MapPost("/", SubmitAsync);
-        api.MapGet("/{id:guid}", GetAsync);
-        api.MapGet("/", ListAsync);
-        api.MapPost("/{id:guid}/retry", RetryAsync);
-        api.MapPost("/{id:guid}/cancel", CancelAsync);
+        var api = app.MapGroup("/api/work-items").WithRequestSizeLimit(MaxRequestBytes);
+        api.MapPost("/", SubmitAsync).RequireWrite();
+        api.MapGet("/{id:guid}", GetAsync).RequireRead();
+        api.MapGet("/", ListAsync).RequireRead();
+        api.MapPost("/{id:guid}/retry", RetryAsync).RequireWrite();
+        api.MapPost("/{id:guid}/cancel", CancelAsync).RequireWrite();
         return app;
     }
 
     private static async Task<IResult> SubmitAsync(
-        SubmitWorkItemRequest request, WorkItemSubmissions submissions, IOptions<IntakeOptions> options, CancellationToken cancellationToken)
+        SubmitWorkItemRequest request, HttpContext context, WorkItemSubmissions submissions, IOptions<IntakeOptions> options, CancellationToken cancellationToken)
     {
         var repository = string.IsNullOrWhiteSpace(request.Repository) ? options.Value.DefaultRepository : request.Repository.Trim();
         var errors = new Dictionary<string, string[]>();
@@ -76,21 +80,22 @@ public static partial class WorkItemsApi
             return Results.ValidationProblem(errors);
 
         var result = await submissions.AcceptAsync(
-            new Submission(repository!, request.IssueNumber, request.Title!.Trim(), request.Body ?? "", [], "api"), cancellationToken);
-        return result.Outcome == AcceptOutcome.Accepted
-            ? Results.Accepted($"/api/work-items/{result.Item.Id}", WorkItemView.From(result.Item))
-            : Results.Problem(result.Outcome == AcceptOutcome.AlreadyActive
-                ? $"issue #{request.IssueNumber} already has work item {result.Item.Id} under way"
-                : $"issue #{request.IssueNumber} was handled by work item {result.Item.Id}; retry that one to run it again",
-                statusCode: 409);
+            new Submission(repository!, request.IssueNumber, request.Title!.Trim(), request.Body ?? "", [], $"api:{context.Caller()}"), cancellationToken);
+        return result.Outcome switch
+        {
+            AcceptOutcome.Accepted => Results.Accepted($"/api/work-items/{result.Item!.Id}", WorkItemView.From(result.Item)),
+            AcceptOutcome.RepositoryNotAllowed => Results.Problem($"{repository} is not one of the repositories Orchestrator works on (REPOSITORIES)", statusCode: 403),
+            AcceptOutcome.AlreadyActive => Results.Problem($"issue #{request.IssueNumber} already has work item {result.Item!.Id} under way", statusCode: 409),
+            _ => Results.Problem($"issue #{request.IssueNumber} was handled by work item {result.Item!.Id}; retry that one to run it again", statusCode: 409),
+        };
     }
 
     /// <summary>Runs a finished work item again, as a new work item for the same issue.</summary>
-    private static async Task<IResult> RetryAsync(Guid id, WorkItemCommands commands, CancellationToken cancellationToken) =>
-        Answer(await commands.RetryAsync(id, "api", null, cancellationToken), created: true);
+    private static async Task<IResult> RetryAsync(Guid id, HttpContext context, WorkItemCommands commands, CancellationToken cancellationToken) =>
+        Answer(await commands.RetryAsync(id, $"api:{context.Caller()}", null, cancellationToken), created: true);
 
-    private static async Task<IResult> CancelAsync(Guid id, WorkItemCommands commands, CancellationToken cancellationToken) =>
-        Answer(await commands.CancelAsync(id, "api", cancellationToken), created: false);
+    private static async Task<IResult> CancelAsync(Guid id, HttpContext context, WorkItemCommands commands, CancellationToken cancellationToken) =>
+        Answer(await commands.CancelAsync(id, $"api:{context.Caller()}", cancellationToken), created: false);
 
     private static IResult Answer(CommandResult result, bool created) => result.Outcome switch
     {

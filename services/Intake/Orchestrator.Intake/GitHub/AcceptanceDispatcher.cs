@@ -7,8 +7,8 @@ using Orchestrator.Intake.Ledger;
 namespace Orchestrator.Intake.GitHub;
 
 /// <summary>
-/// Announces work items that were saved but whose <c>WorkItemAccepted</c> never reached the broker (it was down, or
-/// Intake died between the two): nothing accepted is lost.
+/// Announces what was saved but never reached the broker (it was down, or Intake died between the two): a work item's
+/// <c>WorkItemAccepted</c> and its <c>WorkItemCancelled</c>. Nothing accepted or cancelled is lost.
 /// </summary>
 public sealed class AcceptanceDispatcher(IServiceScopeFactory scopes, TimeProvider clock, ILogger<AcceptanceDispatcher> logger) : BackgroundService
 {
@@ -28,8 +28,15 @@ public sealed class AcceptanceDispatcher(IServiceScopeFactory scopes, TimeProvid
                 var before = clock.GetUtcNow().UtcDateTime - Interval;
                 foreach (var item in await db.WorkItems.Where(x => !x.Dispatched && x.CreatedAt < before).Take(100).ToListAsync(stoppingToken))
                 {
-                    await submissions.DispatchAsync(item, stoppingToken);
-                    logger.LogWarning("Work item {CorrelationId} was saved but not announced: announced now", item.Id);
+                    if (await submissions.TryDispatchAsync(item, stoppingToken))
+                        logger.LogWarning("Work item {CorrelationId} was saved but not announced: announced now", item.Id);
+                }
+                // A cancel announced before its acceptance would be overtaken by it: the acceptance goes first.
+                foreach (var item in await db.WorkItems.Where(x => x.Status == WorkItemStatus.Cancelled && x.Dispatched && !x.CancelDispatched && x.UpdatedAt < before)
+                    .Take(100).ToListAsync(stoppingToken))
+                {
+                    if (await submissions.TryDispatchCancelAsync(item, stoppingToken))
+                        logger.LogWarning("Work item {CorrelationId} was cancelled but the cancel not announced: announced now", item.Id);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

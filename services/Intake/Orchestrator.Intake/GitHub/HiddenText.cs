@@ -1,26 +1,75 @@
 using System.Text;
-using System.Text.RegularExpressions;
+using Markdig;
+using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
 
 namespace Orchestrator.Intake.GitHub;
 
 /// <summary>
-/// Strips what a person reading an issue does not see but a model would: HTML comments (rendered as nothing by GitHub),
-/// zero-width characters, bidirectional controls (which reorder what is shown) and Unicode tag characters (invisible
-/// ASCII look-alikes). Whatever reaches the agent is what the issue shows.
+/// Strips what a person reading an issue does not see but a model would. The Markdown is parsed as GitHub parses it
+/// (CommonMark), and what renders as nothing is cut from the text: HTML comments (a block one left open hides the
+/// rest of the issue) and link reference definitions (<c>[//]: # (…)</c>). Then invisible characters go: zero-width
+/// characters, bidirectional controls (which reorder what is shown) and Unicode tag characters (invisible ASCII
+/// look-alikes). Whatever reaches the agent is what the issue shows; a comment inside a code span is shown, so it stays.
 /// </summary>
-public static partial class HiddenText
+public static class HiddenText
 {
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UsePreciseSourceLocation().Build();
+
     public static string Strip(string text)
     {
         if (string.IsNullOrEmpty(text))
             return text;
-        var visible = HtmlComment().Replace(text, "");
-        var result = new StringBuilder(visible.Length);
-        for (var i = 0; i < visible.Length; i++)
+        return WithoutInvisibleCharacters(WithoutUnrenderedMarkdown(text));
+    }
+
+    private static string WithoutUnrenderedMarkdown(string text)
+    {
+        var document = Markdown.Parse(text, Pipeline);
+        var hidden = new List<(int Start, int End)>();
+        foreach (var node in document.Descendants())
         {
-            var c = visible[i];
+            var unrendered = node switch
+            {
+                LinkReferenceDefinition => true,
+                HtmlBlock block => block.Type == HtmlBlockType.Comment,
+                HtmlInline inline => inline.Tag.StartsWith("<!--", StringComparison.Ordinal),
+                _ => false,
+            };
+            if (!unrendered || node.Span.IsEmpty)
+                continue;
+            // A block takes its line with it.
+            var end = node.Span.End + 1;
+            if (node is Block && end < text.Length && text[end] == '\r')
+                end++;
+            if (node is Block && end < text.Length && text[end] == '\n')
+                end++;
+            hidden.Add((node.Span.Start, end));
+        }
+        if (hidden.Count == 0)
+            return text;
+
+        var visible = new StringBuilder(text.Length);
+        var next = 0;
+        foreach (var span in hidden.OrderBy(s => s.Start))
+        {
+            if (span.Start > next)
+                visible.Append(text, next, span.Start - next);
+            next = Math.Max(next, Math.Min(text.Length, span.End));
+        }
+        if (next < text.Length)
+            visible.Append(text, next, text.Length - next);
+        return visible.ToString();
+    }
+
+    private static string WithoutInvisibleCharacters(string text)
+    {
+        var result = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
             // Tag characters U+E0000–U+E007F are the surrogate pair \uDB40 \uDC00–\uDC7F.
-            if (c == '\uDB40' && i + 1 < visible.Length && visible[i + 1] is >= '\uDC00' and <= '\uDC7F')
+            if (c == '\uDB40' && i + 1 < text.Length && text[i + 1] is >= '\uDC00' and <= '\uDC7F')
             {
                 i++;
                 continue;
@@ -39,8 +88,4 @@ public static partial class HiddenText
         >= '\u2066' and <= '\u2069' => true, // isolates
         _ => false,
     };
-
-    // An unterminated comment hides everything after it, as GitHub renders it.
-    [GeneratedRegex("<!--.*?(-->|$)", RegexOptions.Singleline)]
-    private static partial Regex HtmlComment();
 }

@@ -30,6 +30,15 @@ public sealed class WorkItem
     /// <summary>Whether <c>WorkItemAccepted</c> reached the broker; the dispatcher re-sends it for an item saved but not announced.</summary>
     public bool Dispatched { get; set; }
 
+    /// <summary>Who cancelled it, once cancelled.</summary>
+    public string? CancelledBy { get; set; }
+
+    /// <summary>
+    /// Whether <c>WorkItemCancelled</c> reached the broker; the dispatcher re-sends it for an item cancelled but not
+    /// announced, so that a cancel made while the broker is down still stops the run.
+    /// </summary>
+    public bool CancelDispatched { get; set; }
+
     /// <summary>The work item this one retries, if any.</summary>
     public Guid? RetryOf { get; set; }
 

@@ -87,6 +87,12 @@ namespace Orchestrator.Intake.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("CancelDispatched")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CancelledBy")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Cost")
                         .IsRequired()
                         .HasColumnType("TEXT");

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Orchestrator.Planner.Runs;
+using Orchestrator.ServiceDefaults.Api;
 
 namespace Orchestrator.Planner.Api;
 
@@ -45,8 +46,8 @@ public static class RunsApi
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs");
-        api.MapGet("/{correlationId:guid}", GetAsync);
-        api.MapGet("/", ListAsync);
+        api.MapGet("/{correlationId:guid}", GetAsync).RequireRead();
+        api.MapGet("/", ListAsync).RequireRead();
         return app;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Planner.Agent;
 using Orchestrator.Planner.Llm;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.ToolGateway.Client;
 
 namespace Orchestrator.Planner.Runs;
@@ -232,9 +233,7 @@ public sealed class WorkItemRunner(
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    /// <summary>The branch the change goes on: the issue's, or the work item's when it has no issue.</summary>
-    private static string WorkBranch(WorkItemAccepted item) =>
-        item.IssueNumber is { } n ? $"orchestrator/issue-{n}" : $"orchestrator/{item.CorrelationId:N}";
+    private static string WorkBranch(WorkItemAccepted item) => WorkBranches.For(item.CorrelationId, item.IssueNumber);
 
     private static string Shorten(string text) => text.Length <= 1_000 ? text : text[..1_000] + "…";
 }

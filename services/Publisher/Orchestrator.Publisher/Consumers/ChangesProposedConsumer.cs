@@ -13,8 +13,8 @@ using Orchestrator.ServiceDefaults;
 namespace Orchestrator.Publisher.Consumers;
 
 /// <summary>
-/// Puts a proposed change on GitHub: the publish policy first, then one commit on branch <c>orchestrator/issue-N</c> and
-/// one pull request. A redelivered message, or one redelivered after Publisher died mid-publish, finds what was already
+/// Puts a proposed change on GitHub: only for a work item Publisher saw accepted, in its repository (an allowed one), on
+/// its branch (<see cref="WorkBranches"/>); then the publish policy; then one commit on that branch and one pull request. A redelivered message, or one redelivered after Publisher died mid-publish, finds what was already
 /// written (the same commit, the branch, the open pull request) and writes nothing twice.
 /// </summary>
 public sealed class ChangesProposedConsumer(
@@ -22,6 +22,7 @@ public sealed class ChangesProposedConsumer(
     PublishPolicy policy,
     IForge forge,
     IOptions<PublisherOptions> options,
+    IOptions<RepositoryAllowList> repositories,
     TimeProvider clock,
     ILogger<ChangesProposedConsumer> logger)
     : IConsumer<ChangesProposed>
@@ -32,13 +33,21 @@ public sealed class ChangesProposedConsumer(
     {
         var change = context.Message;
         using var activity = PublisherTelemetry.Source.Start("publish pull request", change.CorrelationId);
+        // Whoever can publish on the broker can send this message: it is checked against what Intake accepted, not trusted.
+        var accepted = await board.FindAsync(change.CorrelationId, context.CancellationToken);
+        if (accepted?.Repository is null)
+            throw new UnknownWorkItemException(change.CorrelationId);
+        if (Refusal(change, accepted) is { } refusal)
+        {
+            logger.LogWarning("Work item {CorrelationId}: proposed change refused, nothing written: {Refusal}", change.CorrelationId, refusal);
+            throw new MessageRefusedException($"ChangesProposed for work item {change.CorrelationId} refused: {refusal}");
+        }
+
         string? detail = null;
         var reason = "publish-refused";
         Publication? published = null;
         var outcome = await board.WithPublicationAsync(change.CorrelationId, async p =>
         {
-            p.Repository ??= change.Repository;
-            p.IssueNumber ??= change.IssueNumber;
             published = p;
             if (p.Stage == PublicationStage.PullRequestOpened)
                 return Outcome.Opened;
@@ -55,7 +64,7 @@ public sealed class ChangesProposedConsumer(
                 return Outcome.Refused;
             }
 
-            p.Branch = change.IssueNumber is { } issue ? $"orchestrator/issue-{issue}" : change.WorkBranch;
+            p.Branch = change.WorkBranch;
             if (p.PublishStartedAt is null)
             {
                 // Git dates have whole seconds; saved before the first write, so every attempt builds the same commit.
@@ -99,6 +108,21 @@ public sealed class ChangesProposedConsumer(
         }
     }
 
+    /// <summary>Why the change may not be published for this work item, or null: it must say what Intake accepted.</summary>
+    private string? Refusal(ChangesProposed change, Publication accepted)
+    {
+        if (!string.Equals(change.Repository, accepted.Repository, StringComparison.OrdinalIgnoreCase))
+            return $"it names repository {change.Repository}, the work item is for {accepted.Repository}";
+        if (!repositories.Value.Allows(change.Repository))
+            return $"{change.Repository} is not in REPOSITORIES";
+        if (change.IssueNumber != accepted.IssueNumber)
+            return $"it names issue {change.IssueNumber?.ToString(CultureInfo.InvariantCulture) ?? "none"}, the work item is for {accepted.IssueNumber?.ToString(CultureInfo.InvariantCulture) ?? "none"}";
+        if (accepted.BaseBranch is not null && change.BaseBranch != accepted.BaseBranch)
+            return $"it targets branch {DisplayText.Path(change.BaseBranch)}, the work item targets {accepted.BaseBranch}";
+        var branch = WorkBranches.For(change.CorrelationId, accepted.IssueNumber);
+        return change.WorkBranch == branch ? null : $"it names branch {DisplayText.Path(change.WorkBranch)}; the work item's branch is {branch}";
+    }
+
     private static string Body(ChangesProposed change, Publication p)
     {
         var body = new StringBuilder(change.PullRequestBody.TrimEnd());
@@ -115,3 +139,7 @@ public sealed class ChangesProposedConsumer(
         return body.ToString();
     }
 }
+
+/// <summary>A change for a work item whose acceptance Publisher has not read: retried (it may be on its way), then _error.</summary>
+public sealed class UnknownWorkItemException(Guid correlationId)
+    : Exception($"ChangesProposed for work item {correlationId}, which Publisher has not seen accepted: nothing written");

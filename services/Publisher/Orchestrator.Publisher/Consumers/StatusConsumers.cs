@@ -14,6 +14,7 @@ public sealed class WorkItemAcceptedConsumer(StatusBoard board) : IConsumer<Work
         {
             p.Repository = context.Message.Repository;
             p.IssueNumber = context.Message.IssueNumber;
+            p.BaseBranch = context.Message.BaseBranch;
         }, context.CancellationToken);
 }
 

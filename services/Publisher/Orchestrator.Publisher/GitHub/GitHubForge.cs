@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Octokit;
 using Orchestrator.Contracts;
 using Orchestrator.GitHub;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Publisher.GitHub;
 
@@ -13,7 +14,8 @@ namespace Orchestrator.Publisher.GitHub;
 /// token (or App installation token) serves every write. A commit is dated with the publish's first attempt, so a
 /// retried publish makes the very same commit SHA.
 /// </summary>
-public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherOptions> options, TimeProvider clock, ILogger<GitHubForge> logger)
+public sealed class GitHubForge(
+    GitHubClientFactory clients, IOptions<PublisherOptions> options, IOptions<RepositoryAllowList> repositories, TimeProvider clock, ILogger<GitHubForge> logger)
     : IForge
 {
     private readonly Lazy<IGitHubClient> _client = new(() => clients.Create());
@@ -104,11 +106,17 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
     /// <summary>The branch is ours: it is created, or moved to the new commit (a retried issue replaces its earlier attempt).</summary>
     private async Task SetBranchAsync(string owner, string name, string branch, string sha, CancellationToken cancellationToken)
     {
+        // The last line of defence: whatever reached this far, only our own branches are ever created or moved.
+        if (!branch.StartsWith(WorkBranches.Prefix, StringComparison.Ordinal) || branch.Contains("..", StringComparison.Ordinal))
+            throw new PublishFailedException("branch-not-allowed", $"branch {branch} is not an {WorkBranches.Prefix} branch");
+        // The exact look-up (git/ref/...): the old git/refs/... path matches by prefix, and answers a list when the branch
+        // itself is missing but a longer one (orchestrator/issue-10 for orchestrator/issue-1) is there.
         var existing = await Call(async () =>
         {
             try
             {
-                return await GitHub.Git.Reference.Get(owner, name, $"heads/{branch}");
+                return (await GitHub.Connection.Get<Reference>(
+                    new Uri($"repos/{owner}/{name}/git/ref/heads/{Escape(branch)}", UriKind.Relative), null)).Body;
             }
             catch (NotFoundException)
             {
@@ -124,7 +132,7 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
                 await Call(() => GitHub.Git.Reference.Create(owner, name, new NewReference($"refs/heads/{branch}", sha)), cancellationToken);
                 return;
             }
-            catch (ApiValidationException e) when (e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+            catch (ApiValidationException e) when (Says(e, "already exists"))
             {
                 // Created between our look and our write: fall through and move it.
             }
@@ -137,7 +145,7 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
         for (var attempt = 0; ; attempt++)
         {
             var open = await Call(() => GitHub.PullRequest.GetAllForRepository(owner, name,
-                new PullRequestRequest { State = ItemStateFilter.Open, Head = $"{owner}:{draft.Branch}" }), cancellationToken);
+                new PullRequestRequest { State = ItemStateFilter.Open, Head = $"{owner}:{draft.Branch}" }, Pages), cancellationToken);
             if (open.Count > 0)
             {
                 var pull = open[0];
@@ -151,9 +159,11 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
                 return await Call(() => GitHub.PullRequest.Create(owner, name,
                     new NewPullRequest(draft.Title, draft.Branch, draft.BaseBranch) { Body = draft.Body, Draft = draft.Draft }), cancellationToken);
             }
-            catch (ApiValidationException e) when (attempt == 0 && e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+            catch (ApiValidationException e) when (attempt < 3 && Says(e, "already exists"))
             {
-                // Opened between our look and our write: look again and update it.
+                // Opened between our look and our write, or listed late (GitHub's lists lag): look again and update it.
+                logger.LogInformation("A pull request for {Branch} already exists though none was listed: looking again", draft.Branch);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * (attempt + 1)), clock, cancellationToken);
             }
         }
     }
@@ -173,7 +183,7 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
             }
         }
         // A comment written by an attempt that died before it could record the id carries the marker.
-        var comments = await Call(() => GitHub.Issue.Comment.GetAllForIssue(owner, name, issue), cancellationToken);
+        var comments = await Call(() => GitHub.Issue.Comment.GetAllForIssue(owner, name, issue, Pages), cancellationToken);
         if (comments.FirstOrDefault(c => c.Body?.Contains(marker, StringComparison.Ordinal) == true) is { } earlier)
         {
             return earlier.Body == body ? earlier.Id : (await Call(() => GitHub.Issue.Comment.Update(owner, name, earlier.Id, body), cancellationToken)).Id;
@@ -184,7 +194,7 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
     public async Task SetLabelsAsync(string repository, int issue, IReadOnlyCollection<string> wanted, IReadOnlyCollection<string> unwanted, CancellationToken cancellationToken)
     {
         var (owner, name) = Split(repository);
-        var current = (await Call(() => GitHub.Issue.Labels.GetAllForIssue(owner, name, issue), cancellationToken))
+        var current = (await Call(() => GitHub.Issue.Labels.GetAllForIssue(owner, name, issue, Pages), cancellationToken))
             .Select(l => l.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var add = wanted.Where(l => !current.Contains(l)).ToArray();
         // GitHub creates a label that the repository does not have yet.
@@ -223,6 +233,23 @@ public sealed class GitHubForge(GitHubClientFactory clients, IOptions<PublisherO
     private async Task Call(Func<Task> call, CancellationToken cancellationToken) =>
         await Call(async () => { await call(); return true; }, cancellationToken);
 
-    private static (string Owner, string Name) Split(string repository) =>
-        repository.Split('/') is [var owner, var name] ? (owner, name) : throw new PublishFailedException("bad-repository", $"'{repository}' is not owner/name");
+    /// <summary>Lists are read whole, page after page (Octokit follows the Link header), 100 at a time.</summary>
+    private static readonly ApiOptions Pages = new() { PageSize = 100 };
+
+    /// <summary>
+    /// Whether GitHub's refusal says <paramref name="text"/>: in its message ("Reference already exists"), or, for a
+    /// failed validation (message "Validation Failed"), in one of its <c>errors[]</c>, by message or code.
+    /// </summary>
+    private static bool Says(ApiException e, string text) =>
+        e.ApiError?.Message?.Contains(text, StringComparison.OrdinalIgnoreCase) == true
+        || e.ApiError?.Errors?.Any(x => x.Message?.Contains(text, StringComparison.OrdinalIgnoreCase) == true
+            || x.Code?.Replace('_', ' ').Contains(text, StringComparison.OrdinalIgnoreCase) == true) == true;
+
+    private static string Escape(string branch) => string.Join('/', branch.Split('/').Select(Uri.EscapeDataString));
+
+    // Every call names its repository through here: none outside REPOSITORIES is ever written to.
+    private (string Owner, string Name) Split(string repository) =>
+        !repositories.Value.Allows(repository)
+            ? throw new PublishFailedException("repository-not-allowed", $"{repository} is not in REPOSITORIES")
+            : repository.Split('/') is [var owner, var name] ? (owner, name) : throw new PublishFailedException("bad-repository", $"'{repository}' is not owner/name");
 }

@@ -23,6 +23,9 @@ namespace Orchestrator.Publisher.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BaseBranch")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Branch")
                         .HasColumnType("TEXT");
 

@@ -18,8 +18,14 @@ public enum PublicationStage
 public sealed class Publication
 {
     public Guid CorrelationId { get; set; }
+
+    /// <summary>Set from <c>WorkItemAccepted</c> only: a publication without it is a work item Publisher has not seen accepted.</summary>
     public string? Repository { get; set; }
+
     public int? IssueNumber { get; set; }
+
+    /// <summary>The branch the work item's pull request targets, as accepted.</summary>
+    public string? BaseBranch { get; set; }
     public PublicationStage Stage { get; set; }
     public string? PlanSummary { get; set; }
 

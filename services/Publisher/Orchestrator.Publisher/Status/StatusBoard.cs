@@ -1,4 +1,7 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Publisher.GitHub;
 using Orchestrator.Publisher.Publications;
 
@@ -8,7 +11,8 @@ namespace Orchestrator.Publisher.Status;
 /// Applies an event to its work item's publication (one at a time per work item), then makes the issue show it: the status
 /// comment written or edited in place, the status labels set.
 /// </summary>
-public sealed class StatusBoard(PublisherDbContext db, WorkItemLocks locks, IForge forge, TimeProvider clock, ILogger<StatusBoard> logger)
+public sealed class StatusBoard(
+    PublisherDbContext db, WorkItemLocks locks, IForge forge, IOptions<RepositoryAllowList> repositories, TimeProvider clock, ILogger<StatusBoard> logger)
 {
     /// <summary>Runs <paramref name="work"/> on the publication under its work item's lock, saves it, and brings the issue up to date.</summary>
     public async Task<T> WithPublicationAsync<T>(Guid correlationId, Func<Publication, Task<T>> work, CancellationToken cancellationToken)
@@ -26,6 +30,10 @@ public sealed class StatusBoard(PublisherDbContext db, WorkItemLocks locks, IFor
         await ShowOnIssueAsync(publication, cancellationToken);
         return result;
     }
+
+    /// <summary>The work item's publication as saved, or null.</summary>
+    public Task<Publication?> FindAsync(Guid correlationId, CancellationToken cancellationToken) =>
+        db.Publications.AsNoTracking().FirstOrDefaultAsync(p => p.CorrelationId == correlationId, cancellationToken);
 
     public Task UpdateAsync(Guid correlationId, Action<Publication> apply, CancellationToken cancellationToken) =>
         WithPublicationAsync(correlationId, p =>
@@ -45,6 +53,11 @@ public sealed class StatusBoard(PublisherDbContext db, WorkItemLocks locks, IFor
         // Nothing to show until the Accepted event said which issue (it may arrive after others), or for an API-only item.
         if (p.Repository is null || p.IssueNumber is not { } issue)
             return;
+        if (!repositories.Value.Allows(p.Repository))
+        {
+            logger.LogWarning("Work item {CorrelationId}: {Repository} is not in REPOSITORIES: its issue is not written to", p.CorrelationId, p.Repository);
+            return;
+        }
         var body = StatusComment.Render(p);
         if (p.CommentId is null || body != p.RenderedComment)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.ToolGateway.Catalog;
 using Orchestrator.ToolGateway.Launchers;
 using Orchestrator.ToolGateway.Replicas;
@@ -15,8 +16,8 @@ namespace Orchestrator.ToolGateway.Workspaces;
 /// <see cref="ToolGatewayOptions.WorkspaceIdleTtl"/> is closed (<see cref="WorkspaceJanitor"/>).
 /// </summary>
 public sealed class WorkspaceManager(
-    IOptions<ToolGatewayOptions> options, IServerLauncher launcher, McpServerFactory servers, ChangeCollector collector,
-    Replica replica, TimeProvider time, ILogger<WorkspaceManager> logger) : IAsyncDisposable
+    IOptions<ToolGatewayOptions> options, IOptions<RepositoryAllowList> repositories, IServerLauncher launcher, McpServerFactory servers,
+    ChangeCollector collector, Replica replica, TimeProvider time, ILogger<WorkspaceManager> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, WorkspaceSession> _sessions = new();
     private readonly ConcurrentDictionary<Guid, Opening> _opening = new();
@@ -119,7 +120,10 @@ public sealed class WorkspaceManager(
         {
             await Git.CloneAsync(request.CloneUrl, request.BaseBranch, gitDirectory, bare: true, limit.Token,
                 [("http.lowSpeedLimit", o.CloneLowSpeedLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                 ("http.lowSpeedTime", ((int)o.CloneLowSpeedTime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+                 ("http.lowSpeedTime", ((int)o.CloneLowSpeedTime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                 // A redirect elsewhere is not followed: the credential below is for this URL alone.
+                 ("http.followRedirects", "false"),
+                 .. CloneCredential(request)]);
             await Git.CloneAsync(gitDirectory, request.BaseBranch, directory, bare: false, limit.Token);
             var workspace = new Git(Path.Combine(directory, ".git"), directory);
             await workspace.RunAsync(["checkout", "--quiet", "-b", request.WorkBranch], limit.Token);
@@ -135,6 +139,25 @@ public sealed class WorkspaceManager(
                 ? $"The clone is larger than {o.CloneMaxBytes:N0} bytes (CLONE_MAX_BYTES)"
                 : $"The clone did not finish within {o.CloneTimeout} (CLONE_TIMEOUT)");
         }
+    }
+
+    /// <summary>
+    /// GIT_CLONE_TOKEN as git's HTTP header for exactly this clone URL, when the clone is of an allowed repository from
+    /// GIT_CLONE_BASE_URL over https (or http to this machine); otherwise nothing. A request names its clone URL, and
+    /// anyone who can publish on the broker can send one: the token never goes anywhere else.
+    /// </summary>
+    private IEnumerable<(string Key, string Value)> CloneCredential(OpenWorkspace request)
+    {
+        var o = options.Value;
+        if (string.IsNullOrEmpty(o.CloneToken) || request.Repository is null || !repositories.Value.Allows(request.Repository))
+            return [];
+        var expected = $"{o.CloneBaseUrl.TrimEnd('/')}/{request.Repository}.git";
+        if (!string.Equals(request.CloneUrl, expected, StringComparison.Ordinal)
+            || !Uri.TryCreate(expected, UriKind.Absolute, out var url)
+            || !(url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && url.IsLoopback)))
+            return [];
+        var basic = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"x-access-token:{o.CloneToken}"));
+        return [($"http.{expected}.extraHeader", $"Authorization: Basic {basic}")];
     }
 
     public async Task<CollectedChanges> CollectAsync(WorkspaceSession session, CancellationToken cancellationToken) =>
