@@ -127,6 +127,22 @@ public static class MessagingExtensions
     public static readonly TimeSpan OwnQueueExpiration = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// Makes a receive endpoint of this process alone (a replica's copy of a broadcast) outlive a broker restart, as the
+    /// bus endpoint's queue does: durable, its exchange auto-deleted, the queue expiring <see cref="OwnQueueExpiration"/>
+    /// after its consumer is gone. A temporary queue instead goes with the broker, and what is published before its
+    /// process reconnects (up to 30 s later) is dropped.
+    /// </summary>
+    public static void OutlivesBrokerRestarts(this IReceiveEndpointConfigurator endpoint)
+    {
+        if (endpoint is not IRabbitMqReceiveEndpointConfigurator rabbit)
+            return;
+        rabbit.Durable = true;
+        rabbit.AutoDelete = true;
+        rabbit.Exclusive = false;
+        rabbit.QueueExpiration = OwnQueueExpiration;
+    }
+
+    /// <summary>
     /// A queue of this replica alone, for requests that must reach the replica holding some state (a workspace). It is
     /// bound to no message type, so only what is sent to its address arrives, and it goes some time after the replica.
     /// </summary>
@@ -144,13 +160,7 @@ public static class MessagingExtensions
         cfg.ReceiveEndpoint(queueName, endpoint =>
         {
             endpoint.ConfigureConsumeTopology = false;
-            if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
-            {
-                rabbit.Durable = true;
-                rabbit.AutoDelete = true;
-                rabbit.Exclusive = false;
-                rabbit.QueueExpiration = OwnQueueExpiration;
-            }
+            endpoint.OutlivesBrokerRestarts();
             // The configure-endpoints callback only reaches endpoints ConfigureEndpoints creates, so apply it here too.
             endpoint.UseEndpointDefaults(context);
             configure(endpoint);

@@ -46,13 +46,14 @@ public sealed partial class RepositoryAllowList : IValidatedOptions
         }
     }
 
+    // \z, not $ (which also matches before a final newline); no backtracking, however many '*' a pattern has.
     private static Regex ToRegex(string pattern) => new(
-        "^" + string.Join("[^/]*", pattern.Split('*').Select(Regex.Escape)) + "$",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        @"\A" + string.Join("[^/]*", pattern.Split('*').Select(Regex.Escape)) + @"\z",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}\z")]
     private static partial Regex Name();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_.*-]{1,100}/[A-Za-z0-9_.*-]{1,100}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9_.*-]{1,100}/[A-Za-z0-9_.*-]{1,100}\z")]
     private static partial Regex PatternShape();
 }

@@ -140,7 +140,7 @@ public sealed partial class ComposeFileTests
             start.ArgumentList.Add(arg);
         start.ArgumentList.Add("config");
         // Only the file's own defaults (or the --env-file) decide; not whatever this shell has set.
-        foreach (var name in (string[])["GITHUB_TOKEN", "INTAKE_GITHUB_TOKEN", "OPENAI_API_KEY", "RABBITMQ_URL", "API_TOKENS", "BIND_ADDRESS", "GIT_CLONE_TOKEN", .. BrokerPasswords])
+        foreach (var name in (string[])["GITHUB_TOKEN", "INTAKE_GITHUB_TOKEN", "OPENAI_API_KEY", "RABBITMQ_URL", "API_TOKENS", "BIND_ADDRESS", "UI_BIND_ADDRESS", "GIT_CLONE_TOKEN", .. BrokerPasswords])
             start.Environment.Remove(name);
         foreach (var (name, value) in variables)
             start.Environment[name] = value;

@@ -60,10 +60,13 @@ public sealed class OutageTests
         // Read from Intake's ledger, which consumes from durable queues and so misses nothing (the test's recorder listens
         // on a queue of its own that goes with the broker and comes back only when it reconnects).
         using var intake = new HttpClient { BaseAddress = stack.Running["Intake"].Address }.WithToken(TestApiTokens.Reader);
-        using var ledger = JsonDocument.Parse(await intake.GetStringAsync("/api/work-items?pageSize=50", TestContext.Current.CancellationToken));
-        var items = ledger.RootElement.GetProperty("items").EnumerateArray().ToList();
-        Assert.Equal(12, items.Count);
-        Assert.All(items, i => Assert.Equal("PullRequestOpened", i.GetProperty("status").GetString()));
+        // Publisher opened the pull requests; Intake hears of each in a message of its own, a moment later.
+        var items = await Eventually.Until(async () =>
+            {
+                using var ledger = JsonDocument.Parse(await intake.GetStringAsync("/api/work-items?pageSize=50", TestContext.Current.CancellationToken));
+                return ledger.RootElement.GetProperty("items").EnumerateArray().Select(i => i.Clone()).ToList();
+            }, all => all.Count == 12 && all.All(i => i.GetProperty("status").GetString() == "PullRequestOpened"),
+            ProcessStack.Timeout, "Intake's ledger to show the twelve pull requests", TimeSpan.FromSeconds(1));
         var timeline = items.SelectMany(i => i.GetProperty("timeline").EnumerateArray()
             .Select(e => (Kind: e.GetProperty("kind").GetString()!, Detail: e.GetProperty("detail").GetString()!, At: e.GetProperty("at").GetDateTime()))).ToList();
         Assert.DoesNotContain(timeline, e => e.Kind == "failed");

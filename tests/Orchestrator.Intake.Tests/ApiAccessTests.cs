@@ -80,7 +80,7 @@ public sealed class ApiAccessTests
     }
 
     [Fact]
-    public async Task A_cross_site_form_post_is_refused_even_with_the_page_cookie()
+    public async Task A_cross_site_form_post_is_refused_even_with_the_page_cookie_and_a_write_takes_JSON_only()
     {
         await using var rig = await IntakeRig.StartAsync();
         var submitted = await rig.Intake.Http.PostAsJsonAsync("/api/work-items", new { title = "Say hello" }, Cancel);
@@ -97,7 +97,17 @@ public sealed class ApiAccessTests
             request.Headers.Add("Cookie", $"orchestrator-token={TestApiTokens.Writer}");
             request.Headers.Add("Origin", "https://evil.example");
             var response = await browser.SendAsync(request, Cancel);
-            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+            // Refused: the cookie only reads, whatever token it holds (403), and a form is not JSON (415, for a body
+            // the endpoint binds, before its policy is asked).
+            Assert.Contains(response.StatusCode, new[] { HttpStatusCode.Forbidden, HttpStatusCode.UnsupportedMediaType });
+
+            // And a write takes JSON only, even with the write token itself.
+            using var withToken = new HttpRequestMessage(HttpMethod.Post, path)
+            {
+                Content = new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+            };
+            withToken.Headers.Authorization = new("Bearer", TestApiTokens.Writer);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await browser.SendAsync(withToken, Cancel)).StatusCode);
         }
 
         var item = Assert.Single((await rig.ListAsync()).Items);
@@ -121,6 +131,16 @@ public sealed class ApiAccessTests
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
         // Plain http here: Secure would make the browser drop it. Behind TLS it is set (ApiAccess.CookieOptions).
         Assert.DoesNotContain("secure", cookie, StringComparison.OrdinalIgnoreCase);
+
+        // Whatever token it holds, the cookie only reads: even a write token's cookie, sent with JSON, cannot act.
+        var writerCookie = Assert.Single((await anonymous.PostAsJsonAsync("/api/session", new { token = TestApiTokens.Writer }, Cancel)).Headers.GetValues("Set-Cookie"));
+        using var read = new HttpRequestMessage(HttpMethod.Get, "/api/work-items");
+        read.Headers.Add("Cookie", writerCookie.Split(';')[0]);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(read, Cancel)).StatusCode);
+        using var write = new HttpRequestMessage(HttpMethod.Post, "/api/work-items") { Content = JsonContent.Create(new { title = "Through the cookie" }) };
+        write.Headers.Add("Cookie", writerCookie.Split(';')[0]);
+        Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.SendAsync(write, Cancel)).StatusCode);
+        Assert.Equal(0, (await rig.ListAsync()).Total);
     }
 
     [Fact]

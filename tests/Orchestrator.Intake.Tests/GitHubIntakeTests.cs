@@ -168,10 +168,13 @@ public sealed class WebhookTests
         var refused = await rig.DeliverAsync("issues", IntakeRig.Labeled(stranger));
         var accepted = await rig.DeliverAsync("issues", IntakeRig.Labeled(ours));
         var strangerCancels = await rig.DeliverAsync("issue_comment", IntakeRig.Commented(ours, "/orchestrator cancel", "CONTRIBUTOR"));
+        // A maintainer's retry of the stranger's issue does not run it either: the issue's text is the stranger's.
+        var maintainerRetriesStranger = await rig.DeliverAsync("issue_comment", IntakeRig.Commented(stranger, "/orchestrator retry", "MEMBER"));
 
         Assert.Equal(HttpStatusCode.NoContent, refused.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, strangerCancels.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, maintainerRetriesStranger.StatusCode);
         var item = Assert.Single((await rig.ListAsync()).Items);
         Assert.Equal(WorkItemStatus.Accepted, item.Status);
     }

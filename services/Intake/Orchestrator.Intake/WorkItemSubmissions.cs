@@ -147,7 +147,8 @@ public sealed class WorkItemSubmissions(
         return true;
     }
 
+    /// <summary>The issue's latest work item; repository names compare without case, as GitHub's do.</summary>
     public Task<WorkItem?> LatestForIssueAsync(string repository, int issue, CancellationToken cancellationToken) =>
-        db.WorkItems.Where(x => x.Repository == repository && x.IssueNumber == issue)
+        db.WorkItems.Where(x => x.IssueNumber == issue && x.Repository.ToLower() == repository.ToLowerInvariant())
             .OrderByDescending(x => x.CreatedAt).FirstOrDefaultAsync(cancellationToken);
 }

@@ -29,12 +29,9 @@ public static class PlannerService
         builder.AddOrchestratorBus(bus =>
         {
             bus.AddConsumer<WorkItemAcceptedConsumer>();
-            // Each replica hears every cancel: only the one running the work item can stop it.
-            bus.AddConsumer<WorkItemCancelledConsumer>().Endpoint(e =>
-            {
-                e.Temporary = true;
-                e.InstanceId = Guid.NewGuid().ToString("N")[..12];
-            });
+            // Each replica hears every cancel (only the one running the work item can stop it), on a queue of its own that
+            // keeps a cancel published while the broker restarts (WorkItemCancelledConsumerDefinition).
+            bus.AddConsumer<WorkItemCancelledConsumer>(typeof(WorkItemCancelledConsumerDefinition));
             bus.AddGatewayReplicaHeartbeats();
         });
         return builder;

@@ -125,6 +125,11 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     {
         if (string.IsNullOrWhiteSpace(WorkspacesPath))
             yield return "WORKSPACES_PATH must not be empty";
+        // Servers started as the gateway's own processes could read its environment, and git's, from /proc.
+        if (Launcher == LauncherKind.Process && !string.IsNullOrEmpty(CloneToken))
+            yield return "GIT_CLONE_TOKEN needs MCP_LAUNCHER=Docker: servers run as plain processes could read it";
+        if (!Setting.IsAbsoluteUri(CloneBaseUrl) && !Path.IsPathFullyQualified(CloneBaseUrl))
+            yield return "GIT_CLONE_BASE_URL must be an absolute URL or folder";
         if (!string.IsNullOrWhiteSpace(WorkspacesHostPath) && !Path.IsPathFullyQualified(WorkspacesHostPath))
             yield return "WORKSPACES_HOST_PATH must be an absolute path";
         if (!ContainerWorkspacePath.StartsWith('/') || ContainerWorkspacePath == "/")

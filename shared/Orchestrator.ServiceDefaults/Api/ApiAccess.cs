@@ -122,21 +122,21 @@ public static class ApiAccess
     {
         if (request.Token is not { Length: > 0 and <= ApiAccessOptions.MaxTokenLength } token || access.Value.Find(token) is null)
             return Results.Problem("that is not a valid token", statusCode: StatusCodes.Status401Unauthorized);
-        context.Response.Cookies.Append(ApiTokenHandler.Cookie, token, CookieOptions(context));
+        context.Response.Cookies.Append(ApiTokenHandler.Cookie, token, CookieOptions(context, access.Value));
         return Results.NoContent();
     }
 
-    private static IResult SignOut(HttpContext context)
+    private static IResult SignOut(HttpContext context, IOptions<ApiAccessOptions> access)
     {
-        context.Response.Cookies.Delete(ApiTokenHandler.Cookie, CookieOptions(context));
+        context.Response.Cookies.Delete(ApiTokenHandler.Cookie, CookieOptions(context, access.Value));
         return Results.NoContent();
     }
 
-    private static CookieOptions CookieOptions(HttpContext context) => new()
+    private static CookieOptions CookieOptions(HttpContext context, ApiAccessOptions access) => new()
     {
         HttpOnly = true,
         SameSite = SameSiteMode.Strict,
-        Secure = context.Request.IsHttps,
+        Secure = access.CookieAlwaysSecure || context.Request.IsHttps,
         Path = "/",
         MaxAge = TimeSpan.FromDays(7),
     };

@@ -48,6 +48,13 @@ public sealed class ApiAccessOptions : IValidatedOptions
     [ConfigurationKeyName("API_JWT_REQUIRE_HTTPS")]
     public bool JwtRequireHttps { get; set; } = true;
 
+    /// <summary>
+    /// Mark the status page's cookie Secure always (behind a TLS-terminating proxy, where the service itself sees
+    /// http); otherwise it is Secure when the request came over https.
+    /// </summary>
+    [ConfigurationKeyName("API_COOKIE_SECURE")]
+    public bool CookieAlwaysSecure { get; set; }
+
     /// <summary>Writes (submit, cancel, retry) one caller may make per minute.</summary>
     [ConfigurationKeyName("API_WRITE_RATE_LIMIT")]
     public int WritesPerMinute { get; set; } = 30;

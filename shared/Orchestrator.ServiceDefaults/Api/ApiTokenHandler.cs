@@ -9,7 +9,8 @@ namespace Orchestrator.ServiceDefaults.Api;
 
 /// <summary>
 /// Authenticates a caller by an API token: <c>Authorization: Bearer &lt;token&gt;</c>, or the status page's cookie that
-/// holds it. The token names the caller and gives its role; a write token has the read role too.
+/// holds it. The token names the caller and gives its role (a write token has the read role too); through the cookie,
+/// any token only reads.
 /// </summary>
 public sealed class ApiTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
@@ -25,18 +26,21 @@ public sealed class ApiTokenHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var presented = ApiAccess.BearerToken(Request) ?? Request.Cookies[Cookie];
+        var bearer = ApiAccess.BearerToken(Request);
+        var presented = bearer ?? Request.Cookies[Cookie];
         if (string.IsNullOrEmpty(presented))
             return Task.FromResult(AuthenticateResult.NoResult());
         if (presented.Length > ApiAccessOptions.MaxTokenLength || access.Value.Find(presented) is not { } token)
             return Task.FromResult(AuthenticateResult.Fail("the token is not one of API_TOKENS"));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Principal(token), SchemeName)));
+        // The page's cookie only ever reads, whatever token it holds: a stolen or replayed cookie changes nothing.
+        var role = bearer is null ? ApiRole.Read : token.Role;
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Principal(token.Name, role), SchemeName)));
     }
 
-    public static ClaimsPrincipal Principal(ApiToken token)
+    public static ClaimsPrincipal Principal(string name, ApiRole role)
     {
-        var claims = new List<Claim> { new(ClaimTypes.Name, token.Name), new(ClaimTypes.Role, ApiRoles.Read) };
-        if (token.Role == ApiRole.Write)
+        var claims = new List<Claim> { new(ClaimTypes.Name, name), new(ClaimTypes.Role, ApiRoles.Read) };
+        if (role == ApiRole.Write)
             claims.Add(new Claim(ClaimTypes.Role, ApiRoles.Write));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ClaimTypes.Name, ClaimTypes.Role));
     }

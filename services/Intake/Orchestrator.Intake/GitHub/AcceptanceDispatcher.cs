@@ -8,11 +8,15 @@ namespace Orchestrator.Intake.GitHub;
 
 /// <summary>
 /// Announces what was saved but never reached the broker (it was down, or Intake died between the two): a work item's
-/// <c>WorkItemAccepted</c> and its <c>WorkItemCancelled</c>. Nothing accepted or cancelled is lost.
+/// <c>WorkItemAccepted</c> and its <c>WorkItemCancelled</c>. Nothing accepted or cancelled is lost. It also forgets
+/// webhook deliveries older than <see cref="DeliveriesKept"/>.
 /// </summary>
 public sealed class AcceptanceDispatcher(IServiceScopeFactory scopes, TimeProvider clock, ILogger<AcceptanceDispatcher> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a webhook delivery (its id and what its signature covers) is remembered.</summary>
+    public static readonly TimeSpan DeliveriesKept = TimeSpan.FromDays(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -31,6 +35,8 @@ public sealed class AcceptanceDispatcher(IServiceScopeFactory scopes, TimeProvid
                     if (await submissions.TryDispatchAsync(item, stoppingToken))
                         logger.LogWarning("Work item {CorrelationId} was saved but not announced: announced now", item.Id);
                 }
+                // Deliveries are remembered to be handled once; GitHub redelivers within days, not weeks.
+                await db.WebhookDeliveries.Where(d => d.ReceivedAt < clock.GetUtcNow().UtcDateTime - DeliveriesKept).ExecuteDeleteAsync(stoppingToken);
                 // A cancel announced before its acceptance would be overtaken by it: the acceptance goes first.
                 foreach (var item in await db.WorkItems.Where(x => x.Status == WorkItemStatus.Cancelled && x.Dispatched && !x.CancelDispatched && x.UpdatedAt < before)
                     .Take(100).ToListAsync(stoppingToken))

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Markdig;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;
@@ -8,11 +9,12 @@ namespace Orchestrator.Intake.GitHub;
 /// <summary>
 /// Strips what a person reading an issue does not see but a model would. The Markdown is parsed as GitHub parses it
 /// (CommonMark), and what renders as nothing is cut from the text: HTML comments (a block one left open hides the
-/// rest of the issue) and link reference definitions (<c>[//]: # (…)</c>). Then invisible characters go: zero-width
+/// rest of the issue), comments inside other HTML, <c>&lt;script&gt;</c> and <c>&lt;style&gt;</c> blocks (GitHub's sanitizer
+/// drops them) and link reference definitions (<c>[//]: # (…)</c>). Then invisible characters go: zero-width
 /// characters, bidirectional controls (which reorder what is shown) and Unicode tag characters (invisible ASCII
 /// look-alikes). Whatever reaches the agent is what the issue shows; a comment inside a code span is shown, so it stays.
 /// </summary>
-public static class HiddenText
+public static partial class HiddenText
 {
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UsePreciseSourceLocation().Build();
 
@@ -29,14 +31,23 @@ public static class HiddenText
         var hidden = new List<(int Start, int End)>();
         foreach (var node in document.Descendants())
         {
+            if (node.Span.IsEmpty)
+                continue;
             var unrendered = node switch
             {
                 LinkReferenceDefinition => true,
-                HtmlBlock block => block.Type == HtmlBlockType.Comment,
+                HtmlBlock block => block.Type == HtmlBlockType.Comment || IsScriptOrStyle(text, block),
                 HtmlInline inline => inline.Tag.StartsWith("<!--", StringComparison.Ordinal),
                 _ => false,
             };
-            if (!unrendered || node.Span.IsEmpty)
+            // Inside any other HTML (a <div> or <p> block, say) a comment renders as nothing too.
+            if (!unrendered && node is HtmlBlock html)
+            {
+                foreach (Match comment in CommentIn().Matches(text.Substring(html.Span.Start, html.Span.Length)))
+                    hidden.Add((html.Span.Start + comment.Index, html.Span.Start + comment.Index + comment.Length));
+                continue;
+            }
+            if (!unrendered)
                 continue;
             // A block takes its line with it.
             var end = node.Span.End + 1;
@@ -61,6 +72,17 @@ public static class HiddenText
             visible.Append(text, next, text.Length - next);
         return visible.ToString();
     }
+
+    // GitHub's sanitizer drops <script> and <style> with what they hold.
+    private static bool IsScriptOrStyle(string text, HtmlBlock block)
+    {
+        var start = text.AsSpan(block.Span.Start, Math.Min(8, block.Span.Length)).TrimStart();
+        return start.StartsWith("<script", StringComparison.OrdinalIgnoreCase) || start.StartsWith("<style", StringComparison.OrdinalIgnoreCase);
+    }
+
+    // Within a span the parser found to be HTML; one left open runs to the end of that block, as the browser reads it.
+    [GeneratedRegex("<!--.*?(-->|$)", RegexOptions.Singleline)]
+    private static partial Regex CommentIn();
 
     private static string WithoutInvisibleCharacters(string text)
     {

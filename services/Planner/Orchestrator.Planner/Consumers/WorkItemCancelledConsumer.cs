@@ -2,6 +2,7 @@ using System.Text.Json;
 using MassTransit;
 using Orchestrator.Contracts;
 using Orchestrator.Planner.Runs;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Planner.Consumers;
 
@@ -36,4 +37,17 @@ public sealed class WorkItemCancelledConsumer(PlannerDbContext db, RunScheduler 
         await db.SaveChangesAsync(context.CancellationToken);
         scheduler.Cancel(id);
     }
+}
+
+/// <summary>
+/// The replica's own queue for cancels, kept through a broker restart: Intake announces a cancel saved while the broker
+/// was down as soon as it is back, which can be before this replica has reconnected.
+/// </summary>
+public sealed class WorkItemCancelledConsumerDefinition : ConsumerDefinition<WorkItemCancelledConsumer>
+{
+    public WorkItemCancelledConsumerDefinition() => Endpoint(e => e.InstanceId = Guid.NewGuid().ToString("N")[..12]);
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<WorkItemCancelledConsumer> consumerConfigurator, IRegistrationContext context) =>
+        endpointConfigurator.OutlivesBrokerRestarts();
 }

@@ -8,7 +8,8 @@ namespace Orchestrator.Intake.GitHub.Webhooks;
 
 /// <summary>
 /// <c>issue_comment.created</c> whose first line is <c>/orchestrator cancel</c> or <c>/orchestrator retry</c>, by someone
-/// who may give commands, on an allowed repository's issue: cancels its active work item, or runs the issue again.
+/// who may give commands, on an allowed repository's issue: cancels its active work item, or runs the issue again (when
+/// the issue's author may trigger work, as the label requires).
 /// </summary>
 public sealed class IssueCommentHandler(
     IOptions<IntakeOptions> options,
@@ -33,6 +34,14 @@ public sealed class IssueCommentHandler(
         if (!options.Value.MayTrigger(comment.AuthorAssociation))
         {
             logger.LogWarning("Command '{Command}' on issue #{Issue} by {By} ignored: their association may not give commands", command, issue.Number, comment.By);
+            return Results.NoContent();
+        }
+
+        // A retry runs the issue as it reads now: its author must be one who may trigger work, as for the label.
+        if (command == "/orchestrator retry" && !options.Value.MayTrigger(issue.AuthorAssociation))
+        {
+            logger.LogWarning("Retry of issue #{Issue} by {By} ignored: the issue's author's association {Association} may not trigger work",
+                issue.Number, comment.By, issue.AuthorAssociation);
             return Results.NoContent();
         }
 

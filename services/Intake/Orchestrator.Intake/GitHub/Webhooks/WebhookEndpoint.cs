@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,7 +17,7 @@ namespace Orchestrator.Intake.GitHub.Webhooks;
 
 /// <summary>
 /// <c>POST /webhooks/github</c>: one verified-delivery step, then one handler per event. The step reads at most
-/// <see cref="MaxBodyBytes"/> (413 past it, chunked or not), checks <c>X-Hub-Signature-256</c> over the bytes as they
+/// <see cref="MaxBodyBytes"/> (413 past it, chunked or not), no slower than <see cref="MinBytesPerSecond"/>, checks <c>X-Hub-Signature-256</c> over the bytes as they
 /// arrive (401), reads the fields Intake acts on strictly (400 names a malformed one), and handles each delivery once:
 /// by <c>X-GitHub-Delivery</c>, and by what the signature covers (the comment's id for a command, the body's hash
 /// otherwise), so a signed delivery replayed under a new delivery id has no second effect. <see cref="IssueLabeledHandler"/>
@@ -24,10 +26,14 @@ namespace Orchestrator.Intake.GitHub.Webhooks;
 public static class WebhookEndpoint
 {
     public const string Path = "/webhooks/github";
-    public const int MaxBodyBytes = 5 * 1024 * 1024;
+    /// <summary>GitHub's issue and comment payloads are far smaller (an issue body is at most 65,536 characters).</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
 
-    /// <summary>Deliveries read at once: with the size limit, this bounds the memory unsigned bodies can take.</summary>
+    /// <summary>Deliveries read at once from one address: with the size limit, this bounds what its bodies can take.</summary>
     public const int MaxConcurrentDeliveries = 4;
+
+    /// <summary>The slowest a delivery may arrive (after a grace period): a slow sender cannot hold a slot for long.</summary>
+    public const int MinBytesPerSecond = 8 * 1024;
 
     private const string ConcurrencyPolicy = "github-webhook";
 
@@ -35,13 +41,14 @@ public static class WebhookEndpoint
     {
         services.AddScoped<IssueLabeledHandler>();
         services.AddScoped<IssueCommentHandler>();
-        services.Configure<RateLimiterOptions>(o => o.AddConcurrencyLimiter(ConcurrencyPolicy, c =>
-        {
-            c.PermitLimit = MaxConcurrentDeliveries;
-            // Beyond these, 503 at once: GitHub's deliveries are few, and a missed label is found by the poller.
-            c.QueueLimit = 8;
-            c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
-        }));
+        // Per sending address, so that one sender's slow or huge deliveries do not hold GitHub's up; beyond the queue, 429.
+        services.Configure<RateLimiterOptions>(o => o.AddPolicy(ConcurrencyPolicy, context => RateLimitPartition.GetConcurrencyLimiter(
+            context.Connection.RemoteIpAddress?.ToString() ?? "", _ => new ConcurrencyLimiterOptions
+            {
+                PermitLimit = MaxConcurrentDeliveries,
+                QueueLimit = 8,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            })));
         return services;
     }
 
@@ -61,6 +68,8 @@ public static class WebhookEndpoint
         if (string.IsNullOrEmpty(secret))
             return Results.Problem("GITHUB_WEBHOOK_SECRET is not set: webhook deliveries cannot be verified", statusCode: 503);
         var delivery = context.Request.Headers["X-GitHub-Delivery"].ToString();
+        if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+            rate.MinDataRate = new MinDataRate(MinBytesPerSecond, TimeSpan.FromSeconds(5));
         using var body = await SignedBody.ReadAsync(context.Request, secret, cancellationToken);
         if (body is null)
         {
