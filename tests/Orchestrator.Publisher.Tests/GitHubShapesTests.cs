@@ -101,4 +101,23 @@ public sealed class GitHubShapesTests
         Assert.Equal([status, 201], creates.Select(r => r.Status));
         Assert.True(creates[1].At - creates[0].At >= TimeSpan.FromSeconds(1), "the retry did not wait for Retry-After");
     }
+
+    [Fact]
+    public async Task A_repository_GitHub_calls_empty_fails_the_work_item_with_that_reason_not_a_retried_message()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting").Number;
+        rig.GitHub.EmptyRepository = true;
+        await rig.StartPublisherAsync();
+        var id = NewId.NextGuid();
+
+        await rig.Recorder.Publish(rig.Accepted(id, issue));
+        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting));
+
+        var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == id, PublisherRig.Timeout);
+        Assert.Equal("repository-empty", failed.Reason);
+        Assert.Contains("Git Repository is empty", failed.Detail);
+        Assert.Single(rig.GitHub.Requests, r => r.Method == "GET" && r.Path.Contains("/git/commits/", StringComparison.Ordinal));
+        Assert.Empty(rig.GitHub.PullRequests);
+    }
 }

@@ -652,8 +652,13 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         return Results.Json(RefJson("refs/" + reference, sha), Json);
     }
 
+    /// <summary>The repository has no commits, as GitHub's Git Data API sees it: 409 "Git Repository is empty."</summary>
+    public bool EmptyRepository { get; set; }
+
     private async Task<IResult> GetCommit(string sha)
     {
+        if (EmptyRepository)
+            return Results.Json(new { message = "Git Repository is empty.", documentation_url = "https://docs.github.com/rest/git/commits#get-a-commit-object", status = "409" }, statusCode: 409);
         var commit = await Git.ReadCommitAsync(sha);
         return commit is null ? NotFound() : Results.Json(CommitJson(commit), Json);
     }

@@ -35,6 +35,11 @@ public sealed class GitHubForge(
             {
                 throw new PublishFailedException("base-commit-missing", $"the base commit {draft.BaseCommit} is not in {draft.Repository} on GitHub");
             }
+            catch (ApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // GitHub's Git Data API answers 409 "Git Repository is empty." for a repository without a commit.
+                throw new PublishFailedException("repository-empty", $"{draft.Repository} on GitHub has no commits ({e.ApiError?.Message ?? e.Message})");
+            }
         }, cancellationToken);
 
         // Octokit's NewTreeItem cannot say "sha": null, which is how the API deletes a path: the tree is sent as our own JSON.
