@@ -30,12 +30,15 @@ public sealed partial class RepositoryAllowList : IValidatedOptions
 
     public bool Allows(string? repository)
     {
-        // "." and ".." are no repository's name, and in a URL path they climb out of it.
-        if (repository is null || !Name().IsMatch(repository) || repository.Split('/').Any(part => part is "." or ".."))
+        if (repository is null || !IsName(repository))
             return false;
         _patterns ??= [.. Patterns.Select(ToRegex)];
         return _patterns.Any(p => p.IsMatch(repository));
     }
+
+    /// <summary>Whether <paramref name="repository"/> is a repository's owner/name at all ("." and ".." are no name, and in a URL path they climb out of it).</summary>
+    public static bool IsName(string repository) =>
+        Name().IsMatch(repository) && !repository.Split('/').Any(part => part is "." or "..");
 
     public IEnumerable<string> Validate()
     {

@@ -76,16 +76,8 @@ public sealed class IntakeRig : IAsyncDisposable
         Webhooks.DeliverAsync(Intake.Http, WebhookSecret, eventName, payload, delivery, signature, TestContext.Current.CancellationToken);
 
     /// <summary>Delivers <paramref name="json"/> exactly as written, signed.</summary>
-    public Task<HttpResponseMessage> DeliverRawAsync(string eventName, string json)
-    {
-        var body = System.Text.Encoding.UTF8.GetBytes(json);
-        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/github") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Add("X-GitHub-Event", eventName);
-        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
-        request.Headers.Add("X-Hub-Signature-256", FakeGitHub.Sign(WebhookSecret, body));
-        return Intake.Http.SendAsync(request, TestContext.Current.CancellationToken);
-    }
+    public Task<HttpResponseMessage> DeliverRawAsync(string eventName, string json) =>
+        Webhooks.DeliverAsync(Intake.Http, WebhookSecret, eventName, System.Text.Encoding.UTF8.GetBytes(json), cancellationToken: TestContext.Current.CancellationToken);
 
     public static object IssuePayload(FakeIssue issue) => Webhooks.Issue(Repository, issue);
 

@@ -7,9 +7,13 @@ public static class Webhooks
 {
     /// <summary>Delivers a webhook as GitHub does: JSON body, event and delivery headers, the HMAC signature.</summary>
     public static Task<HttpResponseMessage> DeliverAsync(HttpClient intake, string secret, string eventName, object payload,
+        string? delivery = null, string? signature = null, CancellationToken cancellationToken = default) =>
+        DeliverAsync(intake, secret, eventName, JsonSerializer.SerializeToUtf8Bytes(payload), delivery, signature, cancellationToken);
+
+    /// <summary>The same, with the body's bytes exactly as given.</summary>
+    public static Task<HttpResponseMessage> DeliverAsync(HttpClient intake, string secret, string eventName, byte[] body,
         string? delivery = null, string? signature = null, CancellationToken cancellationToken = default)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(payload);
         var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/github") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
         request.Headers.Add("X-GitHub-Event", eventName);

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Intake.GitHub.Webhooks;
 
@@ -16,14 +16,14 @@ public sealed record WebhookComment(long Id, string Body, string By, string? Aut
 /// a text is a string within GitHub's own limits, a repository is owner/name. Anything else is a
 /// <see cref="MalformedPayloadException"/>.
 /// </summary>
-public static partial class WebhookPayload
+public static class WebhookPayload
 {
     public static string? Action(JsonElement payload) => OptionalText(payload, "action", 64);
 
     public static string Repository(JsonElement payload)
     {
         var name = Text(Object(payload, "repository"), "full_name", 201, "repository.full_name");
-        return RepositoryName().IsMatch(name) ? name : throw new MalformedPayloadException("repository.full_name is not owner/name");
+        return RepositoryAllowList.IsName(name) ? name : throw new MalformedPayloadException("repository.full_name is not owner/name");
     }
 
     public static string? LabelName(JsonElement payload) =>
@@ -88,6 +88,4 @@ public static partial class WebhookPayload
         return text.Length <= maxLength ? text : throw new MalformedPayloadException($"{path ?? name} is longer than {maxLength} characters");
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")]
-    private static partial Regex RepositoryName();
 }
