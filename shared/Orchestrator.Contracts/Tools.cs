@@ -16,7 +16,65 @@ public record WorkspaceOpened(
     string WorkspaceRoot,
     string BaseCommit,
     IReadOnlyList<ToolDescriptor> Tools,
-    IReadOnlyList<string>? Unavailable = null);
+    IReadOnlyList<string>? Unavailable = null,
+    RepositoryGuidance? Guidance = null);
+
+/// <summary>
+/// What the repository says about working in it, read by the gateway from the base commit (never from a branch the agent
+/// or a contributor can change): its instruction files, the sandbox its commands run in, and its test command.
+/// </summary>
+/// <param name="Instructions">AGENTS.md and .github/copilot-instructions.md as they are on the base commit (cut past their limit).</param>
+/// <param name="Environment">The sandbox, for the agent: where its image came from, and what of the repository's description is not supported.</param>
+/// <param name="TestCommand">The command <c>run_tests</c> runs and verification compares, or null when none is configured.</param>
+public record RepositoryGuidance(
+    IReadOnlyList<RepositoryFile> Instructions,
+    string? Environment,
+    string? TestCommand);
+
+/// <summary>A file of the repository, as the base commit has it.</summary>
+public record RepositoryFile(string Path, string Content);
+
+/// <summary>
+/// Run the repository's test command on the workspace as it is now, and on the base commit, each in a fresh sandbox, and
+/// compare them.
+/// </summary>
+public record VerifyWorkspace(Guid CorrelationId, Guid SessionId);
+
+public record WorkspaceVerified(Guid CorrelationId, Guid SessionId, Verification Verification);
+
+public enum VerificationStatus
+{
+    /// <summary>No test command is configured: nothing was verified.</summary>
+    NotConfigured,
+
+    /// <summary>No test fails now that passed on the base commit.</summary>
+    Passed,
+
+    /// <summary>At least one test fails now that passed on the base commit (or the command fails now and passed there).</summary>
+    Failed,
+
+    /// <summary>The tests could not be run (no sandbox, the setup or image failed): <see cref="Verification.Detail"/> says why.</summary>
+    Unavailable,
+}
+
+/// <summary>
+/// The test command's results on the changed workspace (<paramref name="After"/>) against the base commit's
+/// (<paramref name="Before"/>). Tests are named from JUnit XML or TRX results when the command writes them; otherwise the
+/// command counts as one test, passed when it exits with 0. The name lists are cut at a limit.
+/// </summary>
+public record Verification(
+    VerificationStatus Status,
+    string? Command,
+    TestCounts? Before,
+    TestCounts? After,
+    IReadOnlyList<string> NewlyFailing,
+    IReadOnlyList<string> NewlyPassing,
+    IReadOnlyList<string> StillFailing,
+    TimeSpan Duration,
+    string Detail);
+
+/// <summary>How a test run ended. <paramref name="FromResults"/>: counted from result files, not from the exit code.</summary>
+public record TestCounts(int Passed, int Failed, int Skipped, int ExitCode, TimeSpan Duration, bool FromResults);
 
 /// <summary>
 /// The workspace could not be opened: its repository could not be cloned (<paramref name="Reason"/> <c>clone-failed</c>:

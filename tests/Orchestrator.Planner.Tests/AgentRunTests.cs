@@ -23,7 +23,7 @@ public sealed class AgentRunTests
         Assert.Equal(new ChangedFile("README.md", FileChange.Modified, TypoFix.FixedReadme), file);
         Assert.Equal("Fix the typo in the README title", proposed.CommitMessage);
         Assert.Equal("Fix README typo", proposed.PullRequestTitle);
-        Assert.Equal("Replaces 'Widgts' with 'Widgets'.", proposed.PullRequestBody);
+        Assert.StartsWith("Replaces 'Widgts' with 'Widgets'.\n\n### Verification\n\n**Not verified.** ", proposed.PullRequestBody);
         Assert.Equal("orchestrator/issue-7", proposed.WorkBranch);
         Assert.Contains("-# Widgts", proposed.Diff);
         Assert.Contains("+# Widgets", proposed.Diff);

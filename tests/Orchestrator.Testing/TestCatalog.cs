@@ -9,6 +9,9 @@ public sealed record TestServer(string Name, string Scope, string Image, params 
     public bool OneRepository { get; init; }
     public IReadOnlyDictionary<string, string> Secrets { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Deny { get; init; } = [];
+
+    /// <summary>A server the gateway provides itself ("Sandbox"): no image.</summary>
+    public string? Builtin { get; init; }
 }
 
 public static class TestCatalog
@@ -28,6 +31,12 @@ public static class TestCatalog
     public static TestServer Probe => new("probe", "Workspace", ProbeImage);
     public static TestServer Everything => new("everything", "Shared", EverythingImage);
 
+    /// <summary>The built-in sandbox server (run_command, run_tests), as the default catalog has it.</summary>
+    public static TestServer Sandbox => new("sandbox", "Workspace", "") { Builtin = "Sandbox" };
+
+    /// <summary>The image tests give sandboxes by default: the host's node, git and /bin/sh (built by scripts/lib/infra.sh).</summary>
+    public const string NodeImage = "orchestrator-test/node:20";
+
     /// <summary>The catalog most tests use: the default catalog's filesystem and git, the probe, and a shared server.</summary>
     public static IReadOnlyList<TestServer> Standard => [Filesystem, Git, Probe, Everything];
 
@@ -38,6 +47,11 @@ public static class TestCatalog
             var at = $"MCP_SERVERS:{i}";
             yield return ($"{at}:Name", server.Name);
             yield return ($"{at}:Scope", server.Scope);
+            if (server.Builtin is { } builtin)
+            {
+                yield return ($"{at}:Builtin", builtin);
+                continue;
+            }
             yield return ($"{at}:Image", server.Image);
             yield return ($"{at}:Command", server.Command);
             foreach (var (arg, j) in server.Args.Select((a, j) => (a, j)))

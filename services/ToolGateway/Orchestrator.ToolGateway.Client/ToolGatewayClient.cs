@@ -72,6 +72,17 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
         throw refused.Reason == "session-lost" ? new SessionLostException(session) : new ChangesRefusedException(refused.Reason, refused.Detail);
     }
 
+    /// <summary>
+    /// The repository's tests on the session's workspace against its base commit. Throws <see cref="SessionLostException"/>
+    /// when the replica (or the session on it) is gone; anything else that stops the tests is in the answer.
+    /// </summary>
+    public async Task<Verification> VerifyAsync(WorkspaceOpened session, CancellationToken cancellationToken)
+    {
+        var response = await SessionRequestAsync<VerifyWorkspace, Response<WorkspaceVerified>>(session, cancellationToken, (client, ct) =>
+            client.GetResponse<WorkspaceVerified>(new VerifyWorkspace(session.CorrelationId, session.SessionId), ct), options.Value.VerifyRequestTimeout);
+        return response.Message.Verification;
+    }
+
     /// <summary>Closes the session. A session whose replica is gone is closed already: its containers are swept.</summary>
     public async Task CloseWorkspaceAsync(WorkspaceOpened session, CancellationToken cancellationToken)
     {
@@ -86,14 +97,15 @@ public sealed class ToolGatewayClient(IClientFactory clients, GatewayReplicas re
     }
 
     private async Task<TResponse> SessionRequestAsync<TRequest, TResponse>(
-        WorkspaceOpened session, CancellationToken cancellationToken, Func<IRequestClient<TRequest>, CancellationToken, Task<TResponse>> send)
+        WorkspaceOpened session, CancellationToken cancellationToken, Func<IRequestClient<TRequest>, CancellationToken, Task<TResponse>> send,
+        TimeSpan? timeout = null)
         where TRequest : class
     {
         var lost = replicas.LostToken(session.ReplicaAddress);
         if (lost.IsCancellationRequested)
             throw new SessionLostException(session);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lost);
-        var client = clients.CreateRequestClient<TRequest>(session.ReplicaAddress, RequestTimeout.After(ms: Ms(options.Value.ToolRequestTimeout)));
+        var client = clients.CreateRequestClient<TRequest>(session.ReplicaAddress, RequestTimeout.After(ms: Ms(timeout ?? options.Value.ToolRequestTimeout)));
         try
         {
             return await send(client, linked.Token);

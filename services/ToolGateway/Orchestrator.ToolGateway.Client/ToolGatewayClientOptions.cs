@@ -9,9 +9,17 @@ public sealed class ToolGatewayClientOptions : IValidatedOptions
     [ConfigurationKeyName("WORKSPACE_REQUEST_TIMEOUT")]
     public TimeSpan WorkspaceRequestTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
-    /// <summary>How long to wait for one tool call; above ToolGateway's TOOL_CALL_TIMEOUT so its typed Timeout arrives first.</summary>
+    /// <summary>
+    /// How long to wait for one tool call; above ToolGateway's TOOL_CALL_TIMEOUT and its sandbox's longest command or test
+    /// run (SANDBOX_COMMAND_MAX_TIMEOUT, SANDBOX_TEST_TIMEOUT), so its typed Timeout arrives first. A replica that dies is
+    /// noticed by its heartbeats, not by this.
+    /// </summary>
     [ConfigurationKeyName("TOOL_REQUEST_TIMEOUT")]
-    public TimeSpan ToolRequestTimeout { get; set; } = TimeSpan.FromSeconds(90);
+    public TimeSpan ToolRequestTimeout { get; set; } = TimeSpan.FromMinutes(6);
+
+    /// <summary>How long to wait for a verification: two fresh sandboxes set up and the test command run in each.</summary>
+    [ConfigurationKeyName("VERIFY_REQUEST_TIMEOUT")]
+    public TimeSpan VerifyRequestTimeout { get; set; } = TimeSpan.FromMinutes(20);
 
     public IEnumerable<string> Validate()
     {
@@ -19,5 +27,7 @@ public sealed class ToolGatewayClientOptions : IValidatedOptions
             yield return "WORKSPACE_REQUEST_TIMEOUT must be positive";
         if (ToolRequestTimeout <= TimeSpan.Zero)
             yield return "TOOL_REQUEST_TIMEOUT must be positive";
+        if (VerifyRequestTimeout <= TimeSpan.Zero)
+            yield return "VERIFY_REQUEST_TIMEOUT must be positive";
     }
 }

@@ -164,6 +164,10 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
             var at = $"MCP_SERVERS:{i}";
             if (!DockerName().IsMatch(server.Name))
                 yield return $"{at}:Name must be letters, digits, '-', '_' or '.'";
+            if (server.Builtin is not null && server.Scope != ServerScope.Workspace)
+                yield return $"{at}:Builtin servers are Scope Workspace";
+            if (server.Builtin is not null)
+                continue;
             if (Launcher == LauncherKind.Docker && string.IsNullOrWhiteSpace(server.Image))
                 yield return $"{at}:Image is required with MCP_LAUNCHER=Docker";
             if (Launcher == LauncherKind.Process && string.IsNullOrWhiteSpace(server.Command))

@@ -8,6 +8,7 @@ using Orchestrator.ToolGateway.Client;
 using Orchestrator.ToolGateway.Consumers;
 using Orchestrator.ToolGateway.Launchers;
 using Orchestrator.ToolGateway.Replicas;
+using Orchestrator.ToolGateway.Sandboxes;
 using Orchestrator.ToolGateway.Servers;
 using Orchestrator.ToolGateway.Workspaces;
 
@@ -37,6 +38,9 @@ public static class ToolGatewayService
         services.AddSingleton<McpServerFactory>();
         services.AddSingleton<SharedServers>();
         services.AddSingleton<ChangeCollector>();
+        services.AddValidatedOptions<SandboxOptions>(builder.Configuration);
+        services.AddSingleton<SandboxProvisioner>();
+        services.AddSingleton<Verifier>();
         services.AddSingleton<WorkspaceManager>();
         services.AddHostedService<WorkspaceJanitor>();
         services.AddSingleton<ToolInvoker>();
@@ -53,6 +57,7 @@ public static class ToolGatewayService
             bus.AddConsumer<CallToolConsumer>();
             bus.AddConsumer<CollectChangesConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddConsumer<CloseWorkspaceConsumer>().ExcludeFromConfigureEndpoints();
+            bus.AddConsumer<VerifyWorkspaceConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddGatewayReplicaHeartbeats();
             // Every replica hears how each work item ended (a queue of its own, gone when it stops).
             bus.AddConsumer<WorkItemEndedConsumer>().Endpoint(e =>
@@ -72,6 +77,7 @@ public static class ToolGatewayService
                 endpoint.ConfigureConsumer<ListToolsConsumer>(context);
                 endpoint.ConfigureConsumer<CollectChangesConsumer>(context);
                 endpoint.ConfigureConsumer<CloseWorkspaceConsumer>(context);
+                endpoint.ConfigureConsumer<VerifyWorkspaceConsumer>(context);
             });
         });
 

@@ -18,6 +18,9 @@ public sealed class AgentLoop(
 {
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
 
+    // Bumped by every call that may have changed the workspace and did not fail: the same failing call after it is a new try.
+    private int _workspaceVersion;
+
     /// <summary>Takes turns until the model answers without calling a tool, and returns that answer.</summary>
     public async Task<string> AnswerAsync(List<ChatMessage> messages, IReadOnlyList<GatewayTool> tools, CancellationToken cancellationToken)
     {
@@ -101,14 +104,17 @@ public sealed class AgentLoop(
         await transcript.AddAsync("tool-result", outcome.Text, tool: Qualified(call.Name), callId: call.CallId, isError: outcome.IsError,
             duration: outcome.Duration);
 
+        if (!outcome.IsError && available.TryGetValue(call.Name, out var called) && !called.Descriptor.ReadOnly)
+            _workspaceVersion++;
         if (outcome.IsError)
         {
-            var key = $"{call.Name} {ArgumentsJson(call)}";
+            // The same call on the same workspace: a failing run_tests, a fix, and run_tests again is not a repetition.
+            var key = $"{call.Name} {ArgumentsJson(call)} @{_workspaceVersion}";
             var failures = _failures[key] = _failures.GetValueOrDefault(key) + 1;
             if (failures >= options.MaxRepeatedFailures)
             {
                 throw new RunFailedException("repeated-tool-failure",
-                    $"The model made the same failing call to {Qualified(call.Name)} {failures} times (PLANNER_MAX_REPEATED_FAILURES); the last error: {Shorten(transcript.Redact(outcome.Text))}");
+                    $"The model made the same failing call to {Qualified(call.Name)} {failures} times with no change in between (PLANNER_MAX_REPEATED_FAILURES); the last error: {Shorten(transcript.Redact(outcome.Text))}");
             }
         }
         return new FunctionResultContent(call.CallId, outcome.Text);

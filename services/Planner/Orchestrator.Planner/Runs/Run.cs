@@ -14,6 +14,9 @@ public enum RunPhase
     /// <summary>Making the change with every tool.</summary>
     Executing,
 
+    /// <summary>The repository's tests run on the change and on the base commit, in fresh sandboxes, and are compared.</summary>
+    Verifying,
+
     /// <summary>A separate conversation reviews the diff.</summary>
     Reviewing,
 }

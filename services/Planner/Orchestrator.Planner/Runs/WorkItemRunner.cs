@@ -163,14 +163,29 @@ public sealed class WorkItemRunner(
                 await bus.Publish(new WorkItemCompleted(id, $"No change was needed. {Shorten(summary)}".Trim(), budget.Usage), cancellationToken);
                 return RunStatus.Completed;
             }
+            await transcript.AddAsync("note", $"{changes.Files.Count} file(s) changed: {string.Join(", ", changes.Files.Select(f => f.Path))}.");
+
+            await EnterAsync(run, RunPhase.Verifying);
+            var verification = await VerifyAsync(id, session, cancellationToken);
+            if (verification.Status == VerificationStatus.Failed)
+            {
+                if (round == settings.ReviewRounds)
+                {
+                    throw new RunFailedException("verification-failed",
+                        $"Tests still fail that passed on the base commit after {round} round(s) of fixes (PLANNER_REVIEW_ROUNDS): {string.Join(", ", verification.NewlyFailing.Take(10))}");
+                }
+                await EnterAsync(run, RunPhase.Executing);
+                await agent.SayAsync(conversation, ChatRole.User, Prompts.FixTests(verification));
+                summary = await agent.AnswerAsync(conversation, tools, cancellationToken);
+                continue;
+            }
 
             await EnterAsync(run, RunPhase.Reviewing);
-            await transcript.AddAsync("note", $"{changes.Files.Count} file(s) changed: {string.Join(", ", changes.Files.Select(f => f.Path))}.");
             await bus.Publish(new WorkItemProgressed(id, "review", $"{changes.Files.Count} file(s) changed; reviewing the diff"), cancellationToken);
-            var review = await ReviewAsync(agent, item, plan, changes, cancellationToken);
+            var review = await ReviewAsync(agent, item, plan, changes, verification, cancellationToken);
             if (review.Approved)
             {
-                await ProposeAsync(item, session, changes, review, summary, budget, cancellationToken);
+                await ProposeAsync(item, session, changes, review, summary, verification, budget, cancellationToken);
                 return RunStatus.Proposed;
             }
 
@@ -186,23 +201,51 @@ public sealed class WorkItemRunner(
         }
     }
 
+    /// <summary>The repository's tests on the change against the base commit, recorded on the timeline and the transcript.</summary>
+    private async Task<Verification> VerifyAsync(Guid id, WorkspaceOpened session, CancellationToken cancellationToken)
+    {
+        if (session.Guidance?.TestCommand is not null)
+            await bus.Publish(new WorkItemProgressed(id, "verify", "running the tests on the change and on the base commit"), cancellationToken);
+        Verification verification;
+        try
+        {
+            verification = await gateway.VerifyAsync(session, cancellationToken);
+        }
+        catch (SessionLostException e)
+        {
+            throw new WorkspaceLostException("The ToolGateway replica holding the workspace went away during verification.", e);
+        }
+        var said = Prompts.Verified(verification);
+        await transcript.AddAsync("note", said, isError: verification.Status == VerificationStatus.Failed);
+        if (verification.Status != VerificationStatus.NotConfigured)
+            await bus.Publish(new WorkItemProgressed(id, "verify", verification.Status switch
+            {
+                VerificationStatus.Passed => $"tests pass: {verification.After!.Passed} passed, {verification.After.Failed} failed ({verification.StillFailing.Count} already failing on the base)",
+                VerificationStatus.Failed => $"{verification.NewlyFailing.Count} test(s) fail that passed on the base commit",
+                _ => "the change could not be verified",
+            }), cancellationToken);
+        return verification;
+    }
+
     /// <summary>A separate conversation, without tools, over the issue, the plan and the diff.</summary>
-    private static async Task<Review> ReviewAsync(AgentLoop agent, WorkItemAccepted item, Plan plan, WorkspaceChanges changes, CancellationToken cancellationToken)
+    private static async Task<Review> ReviewAsync(AgentLoop agent, WorkItemAccepted item, Plan plan, WorkspaceChanges changes, Verification verification,
+        CancellationToken cancellationToken)
     {
         List<ChatMessage> reviewing = [];
         await agent.SayAsync(reviewing, ChatRole.System, Prompts.Reviewing);
-        await agent.SayAsync(reviewing, ChatRole.User, Prompts.Review(item, plan, changes.Diff, MaxReviewDiffChars));
+        await agent.SayAsync(reviewing, ChatRole.User, Prompts.Review(item, plan, changes.Diff, MaxReviewDiffChars, verification));
         return await agent.AnswerAsAsync(reviewing, [], Review.Parse, "review-invalid", cancellationToken);
     }
 
     private async Task ProposeAsync(WorkItemAccepted item, WorkspaceOpened session, WorkspaceChanges changes, Review review, string summary,
-        RunBudget budget, CancellationToken cancellationToken)
+        Verification verification, RunBudget budget, CancellationToken cancellationToken)
     {
         var title = string.IsNullOrWhiteSpace(review.PullRequestTitle) ? item.Title : review.PullRequestTitle.Trim();
         await bus.Publish(new ChangesProposed(
             item.CorrelationId, item.Repository, item.IssueNumber, item.BaseBranch, changes.BaseCommit, WorkBranch(item), changes.Files,
             CommitMessage: review.CommitMessage!.Trim(), PullRequestTitle: title,
-            PullRequestBody: string.IsNullOrWhiteSpace(review.PullRequestBody) ? Shorten(summary) : review.PullRequestBody.Trim(),
+            PullRequestBody: (string.IsNullOrWhiteSpace(review.PullRequestBody) ? Shorten(summary) : review.PullRequestBody.Trim())
+                + VerificationReport.Markdown(verification),
             budget.Usage, changes.Diff), cancellationToken);
         await transcript.AddAsync("note", $"Proposed {changes.Files.Count} changed file(s) as \"{title}\".");
         logger.LogInformation("Work item {CorrelationId}: proposed {Count} changed file(s) from workspace {SessionId}",

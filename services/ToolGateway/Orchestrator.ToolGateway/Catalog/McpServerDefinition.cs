@@ -18,6 +18,9 @@ public sealed class McpServerDefinition
 {
     public string Name { get; set; } = "";
     public ServerScope Scope { get; set; } = ServerScope.Workspace;
+
+    /// <summary>A server the gateway itself provides (no image, no command): <see cref="BuiltinServer.Sandbox"/>.</summary>
+    public BuiltinServer? Builtin { get; set; }
     public string? Image { get; set; }
     public string? Command { get; set; }
     public List<string> Args { get; set; } = [];
@@ -59,6 +62,12 @@ public sealed class McpServerDefinition
     public static bool NamesRepository(System.Text.Json.JsonElement schema) =>
         schema.ValueKind == System.Text.Json.JsonValueKind.Object && schema.TryGetProperty("properties", out var properties)
         && properties.ValueKind == System.Text.Json.JsonValueKind.Object && properties.TryGetProperty("owner", out _) && properties.TryGetProperty("repo", out _);
+}
+
+public enum BuiltinServer
+{
+    /// <summary>run_command and run_tests in the workspace's sandbox, built from the repository's devcontainer.json (Docker launcher only).</summary>
+    Sandbox,
 }
 
 public enum WorkspaceGitAccess

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Contracts;
 using Orchestrator.ToolGateway.Replicas;
+using Orchestrator.ToolGateway.Sandboxes;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.ToolGateway.Servers;
 using Orchestrator.ToolGateway.Workspaces;
@@ -59,7 +60,7 @@ public sealed class OpenWorkspaceConsumer(
         var tools = (await sharedTools).Concat(session.Describe());
         await context.RespondAsync(new WorkspaceOpened(
             request.CorrelationId, session.Id, replica.Address, session.WorkspaceRoot, session.BaseCommit, [.. tools],
-            session.Unavailable));
+            session.Unavailable, session.Guidance));
         session.Claim();
     }
 }
@@ -131,4 +132,28 @@ public sealed class WorkItemEndedConsumer(WorkspaceManager workspaces)
     public Task Consume(ConsumeContext<WorkItemCompleted> context) => workspaces.CloseForAsync(context.Message.CorrelationId);
 
     public Task Consume(ConsumeContext<WorkItemCancelled> context) => workspaces.CloseForAsync(context.Message.CorrelationId);
+}
+
+/// <summary>
+/// Served on the replica's own queue: the test command on the workspace as it is now and on its base commit, each in a
+/// fresh sandbox, compared. Whatever stops it from running is answered as an unavailable verification, not thrown.
+/// </summary>
+public sealed class VerifyWorkspaceConsumer(WorkspaceManager workspaces, Verifier verifier, TimeProvider time) : IConsumer<VerifyWorkspace>
+{
+    public async Task Consume(ConsumeContext<VerifyWorkspace> context)
+    {
+        var request = context.Message;
+        if (context.IsExpired(time))
+            return;
+        using var activity = ToolGatewayTelemetry.Source.Start("verify workspace", request.CorrelationId);
+        if (workspaces.Find(request.SessionId) is not { } session)
+        {
+            await context.RespondAsync(new WorkspaceVerified(request.CorrelationId, request.SessionId, new Verification(
+                VerificationStatus.Unavailable, null, null, null, [], [], [], TimeSpan.Zero, $"No workspace session {request.SessionId} on this replica")));
+            return;
+        }
+        var verification = await verifier.VerifyAsync(session, context.CancellationToken);
+        activity?.SetTag("orchestrator.verification", verification.Status.ToString());
+        await context.RespondAsync(new WorkspaceVerified(request.CorrelationId, session.Id, verification));
+    }
 }

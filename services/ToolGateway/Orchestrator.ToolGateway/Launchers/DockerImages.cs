@@ -29,7 +29,7 @@ public sealed class DockerImages(DockerCli docker, IOptions<ToolGatewayOptions> 
     {
         if (options.Value.Launcher != LauncherKind.Docker)
             return Task.CompletedTask;
-        foreach (var image in options.Value.Servers.Select(s => s.Image!).Distinct())
+        foreach (var image in options.Value.Servers.Where(s => s.Builtin is null).Select(s => s.Image!).Distinct())
         {
             // A server start that needs the image logs its own warning; this one is for the start-up pull.
             _ = EnsureAsync(image, CancellationToken.None).ContinueWith(

@@ -50,11 +50,7 @@ public sealed class DockerLauncher(
         [
             "run", "--interactive", "--rm", "--init", "--pull", "never",
             "--name", name,
-            "--label", $"{ContainerLabels.Deployment}={o.DeploymentName}",
-            "--label", $"{ContainerLabels.Replica}={replica.Id}",
-            "--label", $"{ContainerLabels.Instance}={replica.Instance}",
-            "--label", $"{ContainerLabels.Session}={placement.SessionId?.ToString() ?? ContainerLabels.SharedSession}",
-            "--label", $"{ContainerLabels.Server}={definition.Name}",
+            .. LabelsFor(placement.SessionId, definition.Name).SelectMany(l => new[] { "--label", $"{l.Key}={l.Value}" }),
             "--network", definition.Network,
             "--read-only", "--tmpfs", "/tmp:rw,noexec,nosuid,size=64m",
             "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
@@ -64,9 +60,7 @@ public sealed class DockerLauncher(
         ];
         if (placement.WorkspaceDirectory is { } directory && definition.MountWorkspace)
         {
-            // The engine resolves bind mounts on the host: name the host's path of the workspace, not the gateway's.
-            var source = Path.Combine(o.HostPathOfWorkspaces, Path.GetRelativePath(Path.GetFullPath(o.WorkspacesPath), directory));
-            args.AddRange(["--mount", $"type=bind,source={source},target={WorkspaceMount}", "--workdir", WorkspaceMount]);
+            args.AddRange(["--mount", $"type=bind,source={HostPathOf(directory)},target={WorkspaceMount}", "--workdir", WorkspaceMount]);
             // A tmpfs over it, not a bind mount of it: nothing on the host is resolved, so a .git that has been replaced by
             // a link cannot bring anything else into the container.
             if (definition.WorkspaceGit == WorkspaceGitAccess.Hidden)
@@ -95,6 +89,23 @@ public sealed class DockerLauncher(
             ShutdownTimeout = TimeSpan.FromMilliseconds(500),
         }, name);
     }
+
+    /// <summary>A folder under WORKSPACES_PATH as the Docker host sees it: the engine resolves bind mounts on the host, not in the gateway.</summary>
+    public string HostPathOf(string directory)
+    {
+        var o = options.Value;
+        return Path.Combine(o.HostPathOfWorkspaces, Path.GetRelativePath(Path.GetFullPath(o.WorkspacesPath), directory));
+    }
+
+    /// <summary>The labels of every container this replica starts: a sweep finds what a dead replica left by them.</summary>
+    public IReadOnlyDictionary<string, string> LabelsFor(Guid? sessionId, string server) => new Dictionary<string, string>
+    {
+        [ContainerLabels.Deployment] = options.Value.DeploymentName,
+        [ContainerLabels.Replica] = replica.Id,
+        [ContainerLabels.Instance] = replica.Instance,
+        [ContainerLabels.Session] = sessionId?.ToString() ?? ContainerLabels.SharedSession,
+        [ContainerLabels.Server] = server,
+    };
 
     public Task RemoveAsync(ServerLaunch launch) =>
         launch.ContainerName is { } name ? docker.RemoveAsync([name]) : Task.CompletedTask;

@@ -1,5 +1,7 @@
 using ModelContextProtocol.Client;
 using Orchestrator.ToolGateway.Catalog;
+using Orchestrator.ToolGateway.Sandboxes;
+using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Launchers;
 
@@ -7,15 +9,22 @@ namespace Orchestrator.ToolGateway.Launchers;
 /// Where a server instance runs: shared by the replica, or in one session's workspace folder (and then for one
 /// repository, "owner/name", when the session names it).
 /// </summary>
-public sealed record ServerPlacement(Guid? SessionId, string? WorkspaceDirectory, string? Repository = null)
+public sealed record ServerPlacement(Guid? SessionId, string? WorkspaceDirectory, string? Repository = null, WorkspaceSandbox? Sandbox = null)
 {
     public static ServerPlacement Shared { get; } = new(null, null);
 
-    public static ServerPlacement InWorkspace(Guid sessionId, string directory, string? repository) => new(sessionId, directory, repository);
+    public static ServerPlacement InWorkspace(Guid sessionId, string directory, string? repository, WorkspaceSandbox? sandbox = null) =>
+        new(sessionId, directory, repository, sandbox);
 }
 
-/// <summary>How to start one server instance, and (for a container) the name to remove it by.</summary>
-public sealed record ServerLaunch(StdioClientTransportOptions Transport, string? ContainerName);
+/// <summary>
+/// How to start one server instance, and (for a container) the name to remove it by. A built-in server has
+/// <see cref="InProcess"/> instead of a process to start.
+/// </summary>
+public sealed record ServerLaunch(StdioClientTransportOptions Transport, string? ContainerName)
+{
+    public Func<Microsoft.Extensions.Logging.ILoggerFactory, IServerConnection>? InProcess { get; init; }
+}
 
 /// <summary>Turns a catalog entry into a runnable server: a hardened container or a plain process.</summary>
 public interface IServerLauncher

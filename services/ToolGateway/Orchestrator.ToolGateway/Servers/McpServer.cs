@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.ToolGateway.Catalog;
 using Orchestrator.ToolGateway.Launchers;
+using Orchestrator.ToolGateway.Sandboxes;
 
 namespace Orchestrator.ToolGateway.Servers;
 
@@ -127,7 +128,7 @@ public sealed class McpServer : IAsyncDisposable
         ServerLaunch? launch = null;
         try
         {
-            launch = await _runtime.Launcher.PrepareAsync(Definition, _placement, timeout.Token);
+            launch = Definition.Builtin is { } builtin ? LaunchBuiltin(builtin) : await _runtime.Launcher.PrepareAsync(Definition, _placement, timeout.Token);
             var instance = await McpServerInstance.StartAsync(launch, _runtime.SdkLoggers, _runtime.Secrets, Options.ToolResultMaxBytes, timeout.Token);
             instance.ToolsChanged += UpdateTools;
             UpdateTools(instance);
@@ -160,6 +161,18 @@ public sealed class McpServer : IAsyncDisposable
             throw reason;
         }
     }
+
+    /// <summary>A server of the gateway's own, in its process: for the sandbox, the workspace's sandbox must have been begun.</summary>
+    private ServerLaunch LaunchBuiltin(BuiltinServer builtin) => builtin switch
+    {
+        BuiltinServer.Sandbox when _placement.Sandbox is { } sandbox => new ServerLaunch(
+            new ModelContextProtocol.Client.StdioClientTransportOptions { Name = Name, Command = "(built in)" }, null)
+        {
+            InProcess = loggers => new InProcessServer(Name, new SandboxTools(sandbox, _runtime.SandboxOptions.Value).Create(), loggers),
+        },
+        BuiltinServer.Sandbox => throw new ServerStartException($"Server {Name} did not start: the sandbox needs MCP_LAUNCHER=Docker and a workspace"),
+        _ => throw new ServerStartException($"Server {Name} did not start: no built-in server {builtin}"),
+    };
 
     private void UpdateTools(McpServerInstance instance) =>
         _tools = [.. instance.Tools.Where(t => Definition.Tools.Permits(t.Name) && (!Definition.OneRepository || McpServerDefinition.NamesRepository(t.JsonSchema)))
@@ -255,8 +268,10 @@ public sealed class ServerLease(McpServer server, McpServerInstance instance) : 
 
 /// <summary>Creates <see cref="McpServer"/>s with what they all share.</summary>
 public sealed class McpServerFactory(
-    IServerLauncher launcher, ServerSecrets secrets, ILoggerFactory loggers, IOptions<ToolGatewayOptions> options, TimeProvider time)
+    IServerLauncher launcher, ServerSecrets secrets, ILoggerFactory loggers, IOptions<ToolGatewayOptions> options, IOptions<SandboxOptions> sandboxOptions,
+    TimeProvider time)
 {
+    internal IOptions<SandboxOptions> SandboxOptions => sandboxOptions;
     internal IServerLauncher Launcher => launcher;
     internal ServerSecrets Secrets => secrets;
     internal ILoggerFactory Loggers => loggers;

@@ -19,11 +19,11 @@ public sealed class McpServerInstance : IAsyncDisposable
     public const string ProtocolVersion = "2025-06-18";
 
     private readonly McpClient _client;
-    private readonly ServerProcess _process;
+    private readonly IServerConnection _process;
     private readonly IAsyncDisposable _listChanged;
     private volatile IReadOnlyList<McpClientTool> _tools;
 
-    private McpServerInstance(string name, ServerLaunch launch, ServerProcess process, McpClient client, IReadOnlyList<McpClientTool> tools,
+    private McpServerInstance(string name, ServerLaunch launch, IServerConnection process, McpClient client, IReadOnlyList<McpClientTool> tools,
         Func<McpServerInstance, IAsyncDisposable> subscribe)
     {
         Name = name;
@@ -55,7 +55,7 @@ public sealed class McpServerInstance : IAsyncDisposable
         ServerLaunch launch, ILoggerFactory loggers, ServerSecrets secrets, int maxMessageBytes, CancellationToken cancellationToken)
     {
         var name = launch.Transport.Name!;
-        var transport = new ServerProcess(launch, maxMessageBytes, secrets, loggers);
+        IServerConnection transport = launch.InProcess?.Invoke(loggers) ?? new ServerProcess(launch, maxMessageBytes, secrets, loggers);
 
         McpClient client;
         try

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Orchestrator.ToolGateway.Launchers;
 
@@ -13,7 +12,7 @@ namespace Orchestrator.ToolGateway.Servers;
 /// limit is ever held; stderr goes to the log, redacted, and its last lines are kept to say why the server exited.
 /// The MCP SDK's own stdio transport reads whole lines of any length, which is what this replaces.
 /// </summary>
-public sealed class ServerProcess : IClientTransport
+public sealed class ServerProcess : IServerConnection
 {
     private const int StderrLinesKept = 5;
     private const int StderrLineBytes = 2_000;

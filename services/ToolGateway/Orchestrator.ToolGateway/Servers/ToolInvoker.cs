@@ -14,7 +14,7 @@ namespace Orchestrator.ToolGateway.Servers;
 public readonly record struct ToolCallOutcome(ToolCallCompleted? Completed, ToolCallFailed? Failed);
 
 /// <summary>Runs one tool call on a server, turning every way it can go wrong into a typed failure.</summary>
-public sealed partial class ToolInvoker(IOptions<ToolGatewayOptions> options, Replica replica, ServerSecrets secrets, ILogger<ToolInvoker> logger)
+public sealed partial class ToolInvoker(IOptions<ToolGatewayOptions> options, IOptions<Sandboxes.SandboxOptions> sandboxOptions, Replica replica, ServerSecrets secrets, ILogger<ToolInvoker> logger)
 {
     public async Task<ToolCallOutcome> InvokeAsync(CallTool call, McpServer? server, CancellationToken cancellationToken)
     {
@@ -44,7 +44,8 @@ public sealed partial class ToolInvoker(IOptions<ToolGatewayOptions> options, Re
         }
         var arguments = values.ToDictionary(p => p.Key, p => (object?)p.Value);
 
-        var timeoutAfter = options.Value.ToolCallTimeout;
+        // A command or a test run may take longer than any other tool: the sandbox has limits of its own.
+        var timeoutAfter = server.Definition.Builtin == Catalog.BuiltinServer.Sandbox ? sandboxOptions.Value.CallTimeout : options.Value.ToolCallTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(timeoutAfter);
         var started = Stopwatch.GetTimestamp();

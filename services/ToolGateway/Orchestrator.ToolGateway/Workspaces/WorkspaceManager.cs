@@ -6,6 +6,7 @@ using Orchestrator.ServiceDefaults;
 using Orchestrator.ToolGateway.Catalog;
 using Orchestrator.ToolGateway.Launchers;
 using Orchestrator.ToolGateway.Replicas;
+using Orchestrator.ToolGateway.Sandboxes;
 using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Workspaces;
@@ -17,7 +18,7 @@ namespace Orchestrator.ToolGateway.Workspaces;
 /// </summary>
 public sealed class WorkspaceManager(
     IOptions<ToolGatewayOptions> options, IOptions<RepositoryAllowList> repositories, IServerLauncher launcher, McpServerFactory servers,
-    ChangeCollector collector, Replica replica, TimeProvider time, ILogger<WorkspaceManager> logger) : IAsyncDisposable
+    ChangeCollector collector, SandboxProvisioner sandboxes, Replica replica, TimeProvider time, ILogger<WorkspaceManager> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, WorkspaceSession> _sessions = new();
     private readonly ConcurrentDictionary<Guid, Opening> _opening = new();
@@ -75,10 +76,24 @@ public sealed class WorkspaceManager(
             var directory = Path.Combine(folder, WorkspaceSession.WorkspaceFolderName);
             await launcher.PrepareWorkspaceAsync(directory, abandoned);
             session = new WorkspaceSession(id, request.CorrelationId, folder, launcher.WorkspaceRootFor(directory), baseCommit, request.Repository);
+            // What configures the agent and its sandbox is read from the base commit, in the gateway's own repository.
+            var files = new BaseCommitFiles(new Git(session.GitDirectory, sealedOff: true), baseCommit);
+            if (launcher is DockerLauncher docker && o.Servers.Any(s => s.Builtin == BuiltinServer.Sandbox))
+            {
+                session.Sandbox = WorkspaceSandbox.Begin(sandboxes, files, docker.HostPathOf(directory), o.ContainerWorkspacePath, docker.ContainerUser,
+                    docker.LabelsFor(id, "sandbox"), logger, abandoned);
+            }
             foreach (var definition in o.Servers.Where(s => s.Scope == ServerScope.Workspace))
-                session.Add(servers.Create(definition, ServerPlacement.InWorkspace(id, session.Directory, request.Repository)));
-            // Started now, side by side, so the answer carries their tools; one that fails leaves the others working.
-            session.Unavailable = [.. (await Task.WhenAll(session.Servers.Values.Select(s => s.WarmUpAsync(abandoned)))).OfType<string>()];
+                session.Add(servers.Create(definition, ServerPlacement.InWorkspace(id, session.Directory, request.Repository, session.Sandbox)));
+            // Started now, side by side with the sandbox, so the answer carries their tools; one that fails leaves the others working.
+            var instructions = InstructionsAsync(files, abandoned);
+            var sandboxReady = session.Sandbox?.WaitAsync(abandoned) ?? Task.FromResult<(IReadOnlyList<string>, string?)>(([], null));
+            var unavailable = (await Task.WhenAll(session.Servers.Values.Select(s => s.WarmUpAsync(abandoned)))).OfType<string>().ToList();
+            var (setupNotes, noSandbox) = await sandboxReady;
+            if (noSandbox is not null)
+                unavailable.Add(noSandbox);
+            session.Unavailable = unavailable;
+            session.Guidance = await GuidanceAsync(session, await instructions, setupNotes, abandoned);
             abandoned.ThrowIfCancellationRequested();
             session.Touch(time.GetUtcNow());
             _sessions[id] = session;
@@ -158,6 +173,36 @@ public sealed class WorkspaceManager(
             return [];
         var basic = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"x-access-token:{o.CloneToken}"));
         return [($"http.{expected}.extraHeader", $"Authorization: Basic {basic}")];
+    }
+
+    private const int MaxInstructionBytes = 16 * 1024;
+
+    /// <summary>The repository's instructions for agents, as the base commit has them (a file past its limit is cut, and says so).</summary>
+    private static async Task<IReadOnlyList<RepositoryFile>> InstructionsAsync(BaseCommitFiles files, CancellationToken cancellationToken)
+    {
+        List<RepositoryFile> found = [];
+        foreach (var path in new[] { "AGENTS.md", ".github/copilot-instructions.md" })
+        {
+            if (await files.ReadAsync(path, MaxInstructionBytes, cancellationToken) is { } file)
+                found.Add(new RepositoryFile(path, file.Cut ? $"{file.Text}\n[… cut at {MaxInstructionBytes:N0} bytes]" : file.Text));
+        }
+        return found;
+    }
+
+    private static async Task<RepositoryGuidance> GuidanceAsync(WorkspaceSession session, IReadOnlyList<RepositoryFile> instructions,
+        IReadOnlyList<string> setupNotes, CancellationToken cancellationToken)
+    {
+        if (session.Sandbox is not { } sandbox)
+            return new RepositoryGuidance(instructions, null, null);
+        try
+        {
+            var environment = await sandbox.Environment.WaitAsync(cancellationToken);
+            return new RepositoryGuidance(instructions, string.Join('\n', [environment.Describe(), .. setupNotes]), environment.Tests?.Command);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new RepositoryGuidance(instructions, $"No sandbox: {e.Message}", null);
+        }
     }
 
     public async Task<CollectedChanges> CollectAsync(WorkspaceSession session, CancellationToken cancellationToken) =>

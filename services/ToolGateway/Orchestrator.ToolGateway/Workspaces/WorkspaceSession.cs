@@ -1,4 +1,5 @@
 using Orchestrator.Contracts;
+using Orchestrator.ToolGateway.Sandboxes;
 using Orchestrator.ToolGateway.Servers;
 
 namespace Orchestrator.ToolGateway.Workspaces;
@@ -78,6 +79,16 @@ public sealed class WorkspaceSession(Guid id, Guid correlationId, string folder,
 
     public IEnumerable<ToolDescriptor> Describe() => _servers.Values.SelectMany(s => s.Tools);
 
-    public async Task StopServersAsync() =>
+    /// <summary>The workspace's sandbox, when the catalog has the sandbox server (and containers are used).</summary>
+    public WorkspaceSandbox? Sandbox { get; set; }
+
+    /// <summary>What the repository's base commit says about working in it, for the agent.</summary>
+    public RepositoryGuidance? Guidance { get; set; }
+
+    public async Task StopServersAsync()
+    {
         await Task.WhenAll(_servers.Values.Select(s => s.DisposeAsync().AsTask()));
+        if (Sandbox is not null)
+            await Sandbox.DisposeAsync();
+    }
 }
