@@ -43,7 +43,12 @@ public sealed class SandboxStack : IAsyncDisposable
 
     /// <param name="history">The repository's commits, oldest first (its main branch is the base).</param>
     /// <param name="settings">Settings for all three services, over the stack's own.</param>
-    public static async Task<SandboxStack> StartAsync(Action<GitRepository.Seed> history, params (string Key, string? Value)[] settings)
+    public static Task<SandboxStack> StartAsync(Action<GitRepository.Seed> history, params (string Key, string? Value)[] settings) =>
+        StartAsync(history, [TestCatalog.Filesystem, TestCatalog.Git], settings);
+
+    /// <param name="catalog">The gateway's servers (the default catalog's filesystem and git, unless given).</param>
+    public static async Task<SandboxStack> StartAsync(Action<GitRepository.Seed> history, IReadOnlyList<TestServer> catalog,
+        params (string Key, string? Value)[] settings)
     {
         var directory = TestPaths.NewTempDirectory("sandbox");
         var bare = GitRepository.CreateBare(Path.Combine(directory, "repos"), Repository, "main", history);
@@ -68,7 +73,7 @@ public sealed class SandboxStack : IAsyncDisposable
         var ct = TestContext.Current.CancellationToken;
         stack.Services.Add(await ServiceHost.StartAsync(ToolGatewayTelemetry.Service, b => b.AddToolGateway(), Settings("toolgateway",
             [("WORKSPACES_PATH", Path.Combine(directory, "workspaces")), ("DEPLOYMENT_NAME", stack.Deployment), ("MCP_LAUNCHER", "Docker"),
-             .. TestCatalog.Settings([TestCatalog.Filesystem, TestCatalog.Git])]), cancellationToken: ct));
+             .. TestCatalog.Settings(catalog)]), cancellationToken: ct));
         stack.Services.Add(await ServiceHost.StartAsync(PlannerTelemetry.Service, b => b.AddPlanner(), Settings("planner",
             [.. stack.Llm.Settings, ("LLM_REQUEST_TIMEOUT", "00:00:30")]), cancellationToken: ct));
         stack.Services.Add(await ServiceHost.StartAsync(PublisherTelemetry.Service, b => b.AddPublisher(), Settings("publisher",
@@ -79,11 +84,11 @@ public sealed class SandboxStack : IAsyncDisposable
     }
 
     /// <summary>An issue on the fake GitHub, accepted as Intake would accept it; the LLM script for it mentions its title.</summary>
-    public async Task<(Guid Id, int Issue)> SubmitAsync(string title)
+    public async Task<(Guid Id, int Issue)> SubmitAsync(string title, string body = "Please.")
     {
-        var issue = GitHub.AddIssue(title, "Please.", ["orchestrator:work-item"]).Number;
+        var issue = GitHub.AddIssue(title, body, ["orchestrator:work-item"]).Number;
         var id = Guid.NewGuid();
-        await Recorder.Publish(new WorkItemAccepted(id, Repository, issue, title, "Please.", ["orchestrator:work-item"], "octocat", "main", Bare));
+        await Recorder.Publish(new WorkItemAccepted(id, Repository, issue, title, body, ["orchestrator:work-item"], "octocat", "main", Bare));
         return (id, issue);
     }
 

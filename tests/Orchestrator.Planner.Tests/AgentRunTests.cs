@@ -150,6 +150,31 @@ public sealed class AgentRunTests
     }
 
     [Fact]
+    public async Task A_failing_command_repeated_after_the_workspace_changed_is_a_new_try_but_repeated_on_the_same_workspace_stops_the_run()
+    {
+        await using var rig = await PlannerRig.StartAsync([TestCatalog.Filesystem, TestCatalog.Sandbox],
+            [("SANDBOX_DEFAULT_IMAGE", TestCatalog.NodeImage)], ("PLANNER_MAX_REPEATED_FAILURES", "2"));
+        // `test` is the shell's own: it fails until fixed.txt exists.
+        var check = new { command = "test -f fixed.txt" };
+        var script = rig.Llm.Script("Make the check pass")
+            .Reply(TypoFix.PlanJson)
+            .CallTool("sandbox_run_command", _ => check)
+            .CallTool("filesystem_write_file", r => new { path = $"{TypoFix.Root(r)}/notes.txt", content = "a first try\n" })
+            .CallTool("sandbox_run_command", _ => check)
+            .CallTool("sandbox_run_command", _ => check);
+
+        var id = await rig.SubmitAsync("Make the check pass");
+
+        var failed = await rig.WaitFor<WorkItemFailed>(id);
+        Assert.Equal("repeated-tool-failure", failed.Reason);
+        Assert.Contains("sandbox.run_command 2 times with no change in between", failed.Detail);
+        // The second check came after a write, so only the third repeated it.
+        Assert.Equal(4, failed.Usage!.ToolCalls);
+        Assert.All(script.Requests.Skip(2).Take(1), r => Assert.StartsWith("exit code: 1", r.Messages[^1].Content));
+        await rig.NoContainersLeftAsync();
+    }
+
+    [Fact]
     public async Task Two_work_items_run_at_once_each_in_its_own_workspace()
     {
         await using var rig = await PlannerRig.StartAsync(("PLANNER_MAX_CONCURRENT_RUNS", "2"));

@@ -22,6 +22,16 @@ public static class NodeProject
     public const string TestCommand =
         "node --test --test-reporter=spec --test-reporter-destination=stdout --test-reporter=junit --test-reporter-destination=/tmp/junit.xml";
 
+    /// <summary>
+    /// The image's Dockerfile; its build records the network it had (SANDBOX_SETUP_NETWORK's) in /etc/build-net. A
+    /// different <paramref name="variant"/> makes a different first layer, so no layer is shared through the engine's cache.
+    /// </summary>
+    public static string Dockerfile(string variant = "1") => $"""
+        FROM orchestrator-test/node:20
+        ENV WIDGETS_IMAGE=built-from-the-repository WIDGETS_VARIANT={variant}
+        RUN for f in /sys/class/net/*; do echo $f; done > /etc/build-net
+        """;
+
     /// <summary>Writes the package into a repository's work tree (the caller commits). <paramref name="library"/>: lib.js.</summary>
     public static GitRepository.Seed Write(GitRepository.Seed seed, string library = BuggyLibrary, string? extraTests = null, string? agents = null)
     {
@@ -36,7 +46,7 @@ public static class NodeProject
                   "features": { "ghcr.io/devcontainers/features/python:1": {} },
                 }
                 """)
-            .Write(".devcontainer/Dockerfile", "FROM orchestrator-test/node:20\nENV WIDGETS_IMAGE=built-from-the-repository\n")
+            .Write(".devcontainer/Dockerfile", Dockerfile())
             .Write(".orchestrator.yml", $"""
                 # What Orchestrator runs to test a change.
                 test:

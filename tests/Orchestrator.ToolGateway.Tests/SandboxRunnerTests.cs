@@ -31,7 +31,7 @@ public sealed class SandboxRunnerTests
     public async Task The_repositorys_devcontainer_builds_the_sandbox_which_is_set_up_on_its_network_then_cut_off_hardened_and_without_secrets()
     {
         await using var gateway = await StartAsync(("SANDBOX_SETUP_NETWORK", "bridge"));
-        gateway.ReplaceRepository(seed => NodeProject.Write(seed).Commit("Widgets"));
+        gateway.ReplaceRepository(seed => NodeProject.Write(seed).Write(".devcontainer/Dockerfile", NodeProject.Dockerfile("with-a-network")).Commit("Widgets"));
 
         var session = await gateway.OpenAsync();
 
@@ -47,6 +47,7 @@ public sealed class SandboxRunnerTests
         // The lifecycle command ran, on the setup network; the agent's commands have only the loopback interface.
         Assert.Equal("ready", Stdout(await RunAsync(gateway, session, "read l < /tmp/setup-done; echo $l")).Trim());
         Assert.Contains("/sys/class/net/eth0", Stdout(await RunAsync(gateway, session, "while read l; do echo $l; done < /tmp/setup-net")));
+        Assert.Contains("/sys/class/net/eth0", Stdout(await RunAsync(gateway, session, "while read l; do echo $l; done < /etc/build-net")));
         Assert.Equal("/sys/class/net/lo", Stdout(await RunAsync(gateway, session, "for f in /sys/class/net/*; do echo $f; done")).Trim());
 
         // The repository's variables and image, and nothing of the gateway's.
@@ -142,6 +143,9 @@ public sealed class SandboxRunnerTests
 
         var secondImage = (await Docker.InspectAsync(Assert.Single(await gateway.ContainersAsync(server: "sandbox", session: second.SessionId)))).GetProperty("Image").GetString();
         Assert.Equal(firstImage, secondImage);
+        // Built without a network (SANDBOX_SETUP_NETWORK's default): the build saw only its loopback interface.
+        var (built, _) = await gateway.CallAsync(second, "sandbox", "run_command", new { command = "while read l; do echo $l; done < /etc/build-net" });
+        Assert.Equal("/sys/class/net/lo", Stdout(built!.Content[0].Text!).Trim());
         Assert.Equal([new RepositoryFile("AGENTS.md", "# Widgets\nUse tabs.\n")], second.Guidance!.Instructions);
         Assert.Equal(first.Guidance!.Instructions, second.Guidance.Instructions);
     }
