@@ -3,12 +3,13 @@
 # the Docker engine, the MCP server images), as scripts/test.sh does, and stops it again.
 #   scripts/bench.sh gateway    ToolGateway: overhead over a direct stdio call, throughput, cold start, container removal
 #   scripts/bench.sh pipeline   the whole path as four processes: idle RSS, orchestration overhead, work items per minute
+#   scripts/bench.sh sandbox    the sandbox: OpenWorkspace to the first run_command, run_command over docker exec, the broker's round trip
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 case "${1:-}" in
-  gateway|pipeline) ;;
-  *) echo "usage: scripts/bench.sh gateway|pipeline" >&2; exit 2 ;;
+  gateway|pipeline|sandbox) ;;
+  *) echo "usage: scripts/bench.sh gateway|pipeline|sandbox" >&2; exit 2 ;;
 esac
 source scripts/lib/infra.sh
 trap 'dotnet build-server shutdown >/dev/null 2>&1 || true; infra_cleanup' EXIT

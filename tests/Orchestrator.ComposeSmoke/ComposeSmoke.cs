@@ -67,6 +67,8 @@ internal static class ComposeSmoke
             ["WORKSPACES_HOST_PATH"] = workspaces,
             ["DEPLOYMENT_NAME"] = deployment,
             ["DOCKER_GID"] = await Compose.DockerSocketGroupAsync(),
+            // No registry here: the sandbox runs the image built from the host's node (scripts/lib/infra.sh).
+            ["SANDBOX_DEFAULT_IMAGE"] = "orchestrator-test/node:20",
         };
         foreach (var (key, port) in ports)
             variables[key] = port.ToString();

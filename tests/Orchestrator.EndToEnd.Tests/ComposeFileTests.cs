@@ -36,7 +36,7 @@ public sealed partial class ComposeFileTests
         var appsettings = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(
             Path.Combine(TestPaths.RepositoryRoot, "services/ToolGateway/Orchestrator.ToolGateway.Host/appsettings.json"), TestContext.Current.CancellationToken));
         var ours = appsettings.RootElement.GetProperty("MCP_SERVERS").EnumerateArray()
-            .Select(s => s.GetProperty("Image").GetString()!).Where(i => i.StartsWith("orchestrator/", StringComparison.Ordinal)).Order();
+            .Where(s => s.TryGetProperty("Image", out _)).Select(s => s.GetProperty("Image").GetString()!).Where(i => i.StartsWith("orchestrator/", StringComparison.Ordinal)).Order();
         var profiles = ServiceLines(output, "profiles");
         var built = ServiceLines(output, "build").Where(s => s.Value.Count > 0).Select(s => s.Key).ToList();
         var imageServices = profiles.Where(p => p.Value.Contains("mcp-images")).Select(p => p.Key).ToList();

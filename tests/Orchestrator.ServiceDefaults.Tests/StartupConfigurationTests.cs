@@ -50,11 +50,11 @@ public sealed class StartupConfigurationTests
     public async Task A_broken_MCP_catalog_entry_is_named_by_its_index()
     {
         var (exitCode, _, stderr) = await RunHostAsync("ToolGateway", "amqp://guest:guest@127.0.0.1:1/",
-            ("MCP_SERVERS__3__Name", "extra"), ("TOOL_CALL_TIMEOUT", "-00:00:01"));
+            ("MCP_SERVERS__4__Name", "extra"), ("TOOL_CALL_TIMEOUT", "-00:00:01"));
 
         Assert.Equal(2, exitCode);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("MCP_SERVERS:3:Image is required with MCP_LAUNCHER=Docker", line);
+        Assert.Contains("MCP_SERVERS:4:Image is required with MCP_LAUNCHER=Docker", line);
         Assert.Contains("TOOL_CALL_TIMEOUT must be positive", line);
     }
 
