@@ -90,6 +90,9 @@ public sealed class Verifier(
         {
             if (copyFrom is not null)
             {
+                // The sandbox can write what it likes into the workspace: a copy is made only of what a clone may hold.
+                if (Folders.Size(copyFrom) > gateway.Value.CloneMaxBytes)
+                    throw new SandboxException($"The workspace holds more than {gateway.Value.CloneMaxBytes:N0} bytes (CLONE_MAX_BYTES): too large to copy for verification");
                 // cp copies links as links and never follows one out of the workspace.
                 var copy = await ChildProcess.RunAsync("cp", ["-a", "--no-dereference", "--", copyFrom, directory],
                     new Dictionary<string, string?> { ["PATH"] = System.Environment.GetEnvironmentVariable("PATH") }, cancellationToken);
@@ -115,14 +118,7 @@ public sealed class Verifier(
         }
         finally
         {
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogWarning("Verification folder {Folder} could not be removed: {Error}", folder, e.Message);
-            }
+            Folders.Delete(folder, logger);
         }
     }
 

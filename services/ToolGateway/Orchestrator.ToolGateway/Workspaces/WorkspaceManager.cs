@@ -126,7 +126,7 @@ public sealed class WorkspaceManager(
         var tooLarge = false;
         using var watch = new Timer(_ =>
         {
-            if (DirectorySize(folder) <= o.CloneMaxBytes)
+            if (Folders.Size(folder) <= o.CloneMaxBytes)
                 return;
             tooLarge = true;
             limit.Cancel();
@@ -241,31 +241,7 @@ public sealed class WorkspaceManager(
         await CloseAllAsync();
     }
 
-    private static long DirectorySize(string folder)
-    {
-        try
-        {
-            return new DirectoryInfo(folder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
-                .Sum(f => f.Length);
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
-
-    private void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-                Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            logger.LogWarning(e, "Workspace folder {Directory} could not be removed", directory);
-        }
-    }
+    private void TryDelete(string directory) => Folders.Delete(directory, logger);
 
     /// <summary>One workspace being opened, with the latest deadline of the requests waiting for it.</summary>
     private sealed class Opening
