@@ -53,9 +53,10 @@ public sealed class Verifier(
             var (before, after) = (await lazy.Value.WaitAsync(cancellationToken), await afterTask);
             return Compare(tests, before, after, Stopwatch.GetElapsedTime(started));
         }
-        catch (Exception e) when (e is SandboxException or GitException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            if (lazy.Value.IsFaulted)
+            // Whatever stopped the tests (the engine, a copy, a checkout) is the answer: the Planner says it could not verify.
+            if (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
                 _baseRuns.TryRemove(new KeyValuePair<string, Lazy<Task<TestRun>>>(key, lazy));
             logger.LogWarning("Verification of workspace {SessionId} could not run: {Error}", session.Id, e.Message);
             return Unavailable(tests.Command, $"The tests could not be run: {e.Message}", started);
