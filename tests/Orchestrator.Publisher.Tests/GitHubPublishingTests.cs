@@ -214,9 +214,65 @@ public sealed class GitHubPublishingTests
         Assert.Contains(StatusMarker(second), pull.Body);
         var head = await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}");
         Assert.Equal("Hello, world!\n", await rig.GitHub.Git.ShowAsync($"{head}:GREETING.md"));
+        // Not a force-push: the retry's commit is on top of the first attempt's (the branch moved as a fast forward).
+        var firstHead = (await rig.GitHub.Git.ReadCommitAsync(head!))!.Parents.Single();
+        Assert.Equal(rig.BaseCommit, (await rig.GitHub.Git.ReadCommitAsync(firstHead))!.Parents.Single());
+        Assert.Equal("Hello!\n", await rig.GitHub.Git.ShowAsync($"{firstHead}:GREETING.md"));
+        Assert.DoesNotContain(rig.GitHub.Requests, r => r.Method == "PATCH" && r.Path.Contains("/git/refs/", StringComparison.Ordinal) && r.Body.Contains("\"force\":true", StringComparison.Ordinal));
         // One status comment per work item.
         await Eventually.Until(() => Task.FromResult(rig.GitHub.CommentsOn(issue)),
             c => c.Count == 2 && c.All(x => x.Body.Contains("pull request opened", StringComparison.Ordinal)), PublisherRig.Timeout, "two status comments");
+    }
+
+    [Fact]
+    public async Task A_commit_a_person_pushed_to_the_branch_is_never_overwritten_by_a_retry()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting").Number;
+        await rig.StartPublisherAsync();
+        var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
+        await rig.Recorder.Publish(rig.Accepted(first, issue));
+        await rig.Recorder.Publish(rig.Proposed(first, issue, Greeting));
+        await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == first, PublisherRig.Timeout);
+        var mona = await rig.GitHub.Git.PushAsync($"orchestrator/issue-{issue}", "NOTES.md", "Mona's notes\n");
+        var commitsBefore = (await rig.GitHub.Git.AllCommitsAsync()).Count;
+
+        await rig.Recorder.Publish(rig.Accepted(second, issue));
+        await rig.Recorder.Publish(rig.Proposed(second, issue, Greeting with { Content = "Hello, world!\n" }));
+
+        var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == second, PublisherRig.Timeout);
+        Assert.Equal("branch-has-other-commits", failed.Reason);
+        Assert.Contains($"({mona[..12]} by mona): it is not overwritten", failed.Detail);
+        Assert.Equal(mona, await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}"));
+        Assert.Equal(commitsBefore, (await rig.GitHub.Git.AllCommitsAsync()).Count);
+        // The pull request is left as the person left it.
+        Assert.Equal(0, Assert.Single(rig.GitHub.PullRequests).Edits);
+    }
+
+    [Fact]
+    public async Task A_push_that_lands_while_Publisher_writes_is_kept_and_the_publish_fails_rather_than_overwrite_it()
+    {
+        await using var rig = await PublisherRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting").Number;
+        await rig.StartPublisherAsync();
+        var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
+        await rig.Recorder.Publish(rig.Accepted(first, issue));
+        await rig.Recorder.Publish(rig.Proposed(first, issue, Greeting));
+        await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == first, PublisherRig.Timeout);
+        // The retry's commit is made on the head Publisher saw; a person pushes before Publisher moves the branch to it.
+        var held = rig.GitHub.Hold("POST", "/git/commits");
+
+        await rig.Recorder.Publish(rig.Accepted(second, issue));
+        await rig.Recorder.Publish(rig.Proposed(second, issue, Greeting with { Content = "Hello, world!\n" }));
+        await held.Reached.WaitAsync(PublisherRig.Timeout, TestContext.Current.CancellationToken);
+        var mona = await rig.GitHub.Git.PushAsync($"orchestrator/issue-{issue}", "NOTES.md", "Mona's notes\n");
+        held.Release();
+
+        var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == second, PublisherRig.Timeout);
+        Assert.Equal("branch-has-other-commits", failed.Reason);
+        Assert.Equal(mona, await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}"));
+        // The move was asked as a fast forward, and refused as one.
+        Assert.Contains(rig.GitHub.Requests, r => r.Method == "PATCH" && r.Path.Contains("/git/refs/", StringComparison.Ordinal) && r.Status == 422);
     }
 
     [Fact]

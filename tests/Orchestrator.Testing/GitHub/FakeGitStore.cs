@@ -98,6 +98,20 @@ public sealed class FakeGitStore(string gitDirectory)
         return new Signature(line[..open].Trim(), line[(open + 1)..close], DateTimeOffset.FromUnixTimeSeconds(seconds));
     }
 
+    /// <summary>
+    /// A person's push: a commit by <paramref name="author"/> writing <paramref name="path"/> on top of the branch's head,
+    /// and the branch moved to it, as a `git push` from someone's clone would. Returns the commit.
+    /// </summary>
+    public async Task<string> PushAsync(string branch, string path, string content, string author = "mona")
+    {
+        var head = await ResolveAsync($"refs/heads/{branch}") ?? throw new InvalidOperationException($"no branch {branch}");
+        var tree = await WriteTreeAsync((await ReadCommitAsync(head))!.Tree, [(path, "100644", null, content)]);
+        var person = new Signature(author, $"{author}@example.invalid", DateTimeOffset.UtcNow);
+        var commit = await WriteCommitAsync(tree, [head], $"{author}'s change to {path}", person, person);
+        await SetRefAsync($"refs/heads/{branch}", commit);
+        return commit;
+    }
+
     public Task<string> SetRefAsync(string reference, string sha) => Locked(() => GitAsync(null, null, "update-ref", reference, sha));
 
     public async Task<bool> IsAncestorAsync(string ancestor, string descendant) =>

@@ -50,14 +50,86 @@ public sealed class GitHubForge(
         var newTree = await Call(async () => (await GitHub.Connection.Post<TreeResponse>(
             new Uri($"repos/{owner}/{name}/git/trees", UriKind.Relative), tree, "application/vnd.github+json", "application/json",
             (IDictionary<string, string>?)null, cancellationToken)).Body, cancellationToken);
-        var author = new Committer(options.Value.CommitAuthorName, options.Value.CommitAuthorEmail, draft.CommitDate);
-        var commit = await Call(() => GitHub.Git.Commit.Create(owner, name,
-            new NewCommit(draft.CommitMessage, newTree.Sha, baseCommit.Sha) { Author = author, Committer = author }), cancellationToken);
-
-        await SetBranchAsync(owner, name, draft.Branch, commit.Sha, cancellationToken);
+        var commit = await CommitToBranchAsync(owner, name, draft, baseCommit.Sha, newTree.Sha, cancellationToken);
         var pull = await UpsertPullRequestAsync(owner, name, draft, cancellationToken);
-        return new PullRequestRef(pull.Number, pull.HtmlUrl, commit.Sha);
+        return new PullRequestRef(pull.Number, pull.HtmlUrl, commit);
     }
+
+    /// <summary>
+    /// Puts the tree on the branch as one commit, never by force. A new branch starts at the base commit. A branch that
+    /// exists (an earlier attempt of a retried issue) gets the commit on top of its head, with the tree built on the base,
+    /// and is moved only as a fast forward: GitHub refuses the move if the branch moved meanwhile, so a push that lands
+    /// between our look and our write is never lost. A head that is not Orchestrator's (a person pushed to the branch) is
+    /// never built over: the publish fails and says whose commit is there. A head that already is this commit (a publish
+    /// retried after it moved the branch) is taken as done.
+    /// </summary>
+    private async Task<string> CommitToBranchAsync(string owner, string name, PullRequestDraft draft, string baseSha, string tree, CancellationToken cancellationToken)
+    {
+        // The last line of defence: whatever reached this far, only our own branches are ever created or moved.
+        if (!draft.Branch.StartsWith(WorkBranches.Prefix, StringComparison.Ordinal) || draft.Branch.Contains("..", StringComparison.Ordinal))
+            throw new PublishFailedException("branch-not-allowed", $"branch {draft.Branch} is not an {WorkBranches.Prefix} branch");
+        var author = new Committer(options.Value.CommitAuthorName, options.Value.CommitAuthorEmail, draft.CommitDate);
+        for (var attempt = 1; ; attempt++)
+        {
+            var head = await BranchHeadAsync(owner, name, draft.Branch, cancellationToken);
+            if (head is null)
+            {
+                var first = await Call(() => GitHub.Git.Commit.Create(owner, name, new NewCommit(draft.CommitMessage, tree, baseSha) { Author = author, Committer = author }),
+                    cancellationToken);
+                try
+                {
+                    await Call(() => GitHub.Git.Reference.Create(owner, name, new NewReference($"refs/heads/{draft.Branch}", first.Sha)), cancellationToken);
+                    return first.Sha;
+                }
+                catch (ApiValidationException e) when (attempt < 3 && Says(e, "already exists"))
+                {
+                    // Created between our look and our write: look again.
+                    continue;
+                }
+            }
+            var current = await Call(() => GitHub.Git.Commit.Get(owner, name, head), cancellationToken);
+            if (IsOurs(current) && current.Tree.Sha == tree && current.Message == draft.CommitMessage)
+                return current.Sha;
+            if (!IsOurs(current) && current.Sha != baseSha)
+            {
+                throw new PublishFailedException("branch-has-other-commits",
+                    $"{draft.Branch} has a commit that is not Orchestrator's ({current.Sha[..Math.Min(12, current.Sha.Length)]} by {current.Author?.Name ?? "someone"}): it is not overwritten");
+            }
+            var next = await Call(() => GitHub.Git.Commit.Create(owner, name, new NewCommit(draft.CommitMessage, tree, current.Sha) { Author = author, Committer = author }),
+                cancellationToken);
+            try
+            {
+                await Call(() => GitHub.Git.Reference.Update(owner, name, $"heads/{draft.Branch}", new ReferenceUpdate(next.Sha, force: false)), cancellationToken);
+                return next.Sha;
+            }
+            catch (ApiValidationException e) when (attempt < 3 && Says(e, "fast forward"))
+            {
+                logger.LogWarning("{Branch} moved while Publisher wrote to it: looking again", draft.Branch);
+            }
+        }
+    }
+
+    /// <summary>A commit Publisher made: its author and committer are Publisher's identity (COMMIT_AUTHOR_NAME, COMMIT_AUTHOR_EMAIL).</summary>
+    private bool IsOurs(Commit commit) =>
+        commit.Author?.Name == options.Value.CommitAuthorName && commit.Author?.Email == options.Value.CommitAuthorEmail
+        && commit.Committer?.Name == options.Value.CommitAuthorName && commit.Committer?.Email == options.Value.CommitAuthorEmail;
+
+    /// <summary>The branch's head commit, or null when there is no such branch.</summary>
+    private async Task<string?> BranchHeadAsync(string owner, string name, string branch, CancellationToken cancellationToken) =>
+        // The exact look-up (git/ref/...): the old git/refs/... path matches by prefix, and answers a list when the branch
+        // itself is missing but a longer one (orchestrator/issue-10 for orchestrator/issue-1) is there.
+        await Call(async () =>
+        {
+            try
+            {
+                return (await GitHub.Connection.Get<Reference>(
+                    new Uri($"repos/{owner}/{name}/git/ref/heads/{Escape(branch)}", UriKind.Relative), null)).Body.Object.Sha;
+            }
+            catch (NotFoundException)
+            {
+                return null;
+            }
+        }, cancellationToken);
 
     /// <summary>
     /// One entry of the new tree, in the file's git mode: text inline, binary content as a blob created first (base64),
@@ -106,43 +178,6 @@ public sealed class GitHubForge(
         {
             return null;
         }
-    }
-
-    /// <summary>The branch is ours: it is created, or moved to the new commit (a retried issue replaces its earlier attempt).</summary>
-    private async Task SetBranchAsync(string owner, string name, string branch, string sha, CancellationToken cancellationToken)
-    {
-        // The last line of defence: whatever reached this far, only our own branches are ever created or moved.
-        if (!branch.StartsWith(WorkBranches.Prefix, StringComparison.Ordinal) || branch.Contains("..", StringComparison.Ordinal))
-            throw new PublishFailedException("branch-not-allowed", $"branch {branch} is not an {WorkBranches.Prefix} branch");
-        // The exact look-up (git/ref/...): the old git/refs/... path matches by prefix, and answers a list when the branch
-        // itself is missing but a longer one (orchestrator/issue-10 for orchestrator/issue-1) is there.
-        var existing = await Call(async () =>
-        {
-            try
-            {
-                return (await GitHub.Connection.Get<Reference>(
-                    new Uri($"repos/{owner}/{name}/git/ref/heads/{Escape(branch)}", UriKind.Relative), null)).Body;
-            }
-            catch (NotFoundException)
-            {
-                return null;
-            }
-        }, cancellationToken);
-        if (existing?.Object.Sha == sha)
-            return;
-        if (existing is null)
-        {
-            try
-            {
-                await Call(() => GitHub.Git.Reference.Create(owner, name, new NewReference($"refs/heads/{branch}", sha)), cancellationToken);
-                return;
-            }
-            catch (ApiValidationException e) when (Says(e, "already exists"))
-            {
-                // Created between our look and our write: fall through and move it.
-            }
-        }
-        await Call(() => GitHub.Git.Reference.Update(owner, name, $"heads/{branch}", new ReferenceUpdate(sha, force: true)), cancellationToken);
     }
 
     private async Task<PullRequest> UpsertPullRequestAsync(string owner, string name, PullRequestDraft draft, CancellationToken cancellationToken)
