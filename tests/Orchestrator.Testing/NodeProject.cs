@@ -39,8 +39,9 @@ public static class NodeProject
                 // The repository's own environment (comments and trailing commas, as VS Code writes them).
                 {
                   "name": "widgets",
-                  "build": { "dockerfile": "Dockerfile", "context": "." },
-                  "containerEnv": { "WIDGETS_MODE": "sandboxed" },
+                  // Names that would steer the docker CLI if they reached its environment: they must reach only the sandbox.
+                  "build": { "dockerfile": "Dockerfile", "context": ".", "args": { "DOCKER_HOST": "tcp://127.0.0.1:9" } },
+                  "containerEnv": { "WIDGETS_MODE": "sandboxed", "DOCKER_HOST": "tcp://127.0.0.1:9", "DOCKER_CONFIG": "/nonexistent" },
                   "remoteUser": "node",
                   "postCreateCommand": ["/bin/sh", "-c", "echo ready > /tmp/setup-done; for f in /sys/class/net/*; do echo $f; done > /tmp/setup-net"],
                   "features": { "ghcr.io/devcontainers/features/python:1": {} },

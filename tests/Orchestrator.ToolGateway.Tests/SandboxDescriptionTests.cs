@@ -95,4 +95,26 @@ public sealed class SandboxDescriptionTests
             """));
         Assert.Empty(hostile);
     }
+
+    [Fact]
+    public void A_folders_size_never_goes_through_a_link_however_the_links_loop()
+    {
+        var folder = Orchestrator.Testing.TestPaths.NewTempDirectory("sizes");
+        try
+        {
+            File.WriteAllBytes(Path.Combine(folder, "real"), new byte[1000]);
+            Directory.CreateDirectory(Path.Combine(folder, "d"));
+            File.WriteAllBytes(Path.Combine(folder, "d", "more"), new byte[24]);
+            Directory.CreateSymbolicLink(Path.Combine(folder, "a"), ".");
+            Directory.CreateSymbolicLink(Path.Combine(folder, "d", "b"), "..");
+            Directory.CreateSymbolicLink(Path.Combine(folder, "root"), "/");
+            File.CreateSymbolicLink(Path.Combine(folder, "environ"), "/proc/self/environ");
+
+            Assert.Equal(1024, Orchestrator.ToolGateway.Workspaces.Folders.Size(folder));
+        }
+        finally
+        {
+            Orchestrator.Testing.TestPaths.DeleteDirectory(folder);
+        }
+    }
 }

@@ -54,6 +54,8 @@ public sealed class SandboxRunnerTests
         var environment = Stdout(await RunAsync(gateway, session, "export -p"));
         Assert.Contains("WIDGETS_MODE='sandboxed'", environment);
         Assert.Contains("WIDGETS_IMAGE='built-from-the-repository'", environment);
+        // The repository's DOCKER_HOST reached the sandbox only: the gateway's docker CLI built and started it as usual.
+        Assert.Contains("DOCKER_HOST='tcp://127.0.0.1:9'", environment);
         foreach (var secret in new[] { McpToken, CloneToken, "RABBITMQ", "GITHUB", "GIT_CLONE", gateway.Broker.Url.UserInfo.Split(':')[^1] })
             Assert.DoesNotContain(secret, environment);
         Assert.NotEqual("0", Stdout(await RunAsync(gateway, session, "node -e 'console.log(process.getuid())'")).Trim());

@@ -50,9 +50,6 @@ public static class VerificationReport
         return $"`{line}`";
     }
 
-    private static string Plain(string text)
-    {
-        var line = text.Split('\n')[0];
-        return Code(line.Length > 300 ? line[..300] + "…" : line).Trim('`');
-    }
+    /// <summary>Why it was not verified, as code: the reason may quote names a command in the sandbox chose.</summary>
+    private static string Plain(string text) => Code(text.Split('\n')[0]);
 }

@@ -37,7 +37,8 @@ public sealed class DockerCli(ILogger<DockerCli> logger)
     {
         if (names.Count == 0)
             return;
-        var result = await RunAsync(["rm", "--force", .. names], cancellationToken);
+        // --volumes: an image may declare VOLUMEs, which would otherwise outlive every container made from it.
+        var result = await RunAsync(["rm", "--force", "--volumes", .. names], cancellationToken);
         // Gone already, or going (--rm removes a container whose server exited): either way it will not be left.
         if (result.ExitCode != 0 && !result.Error.Contains("No such container", StringComparison.OrdinalIgnoreCase)
             && !result.Error.Contains("already in progress", StringComparison.OrdinalIgnoreCase))

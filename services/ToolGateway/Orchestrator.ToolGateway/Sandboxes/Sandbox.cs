@@ -31,6 +31,7 @@ public sealed record SandboxSpec(
 public sealed class Sandbox(SandboxSpec spec, DockerCli docker, ILogger logger) : IAsyncDisposable
 {
     public const string Home = "/home/sandbox";
+    private static readonly TimeSpan HelperTimeout = TimeSpan.FromSeconds(30);
     private const string PidMarker = "orchestrator-pid ";
 
     public SandboxSpec Spec => spec;
@@ -56,19 +57,18 @@ public sealed class Sandbox(SandboxSpec spec, DockerCli docker, ILogger logger) 
             // As for every server but git: the workspace's repository is not the sandbox's to change.
             "--mount", $"type=tmpfs,destination={spec.WorkspaceMount}/.git,tmpfs-size=65536,readonly",
             "--workdir", spec.WorkspaceMount,
-            "--env", "HOME",
+            "--env", $"HOME={Home}",
         ];
-        // Values go through the CLI's environment; `--env NAME` copies them (never an argument).
-        var environment = DockerCli.BaseEnvironment();
-        environment["HOME"] = Home;
+        // The repository's variables as arguments (they are its own, not secrets), never in the docker CLI's environment,
+        // where a name such as DOCKER_HOST would steer the CLI itself.
         foreach (var (name, value) in spec.Environment)
-        {
-            environment[name] = value;
-            args.AddRange(["--env", name]);
-        }
+            args.AddRange(["--env", $"{name}={value}"]);
         // Kept alive by a shell waiting on its open, never written, stdin: nothing but /bin/sh is needed in the image.
         args.AddRange(["--entrypoint", "/bin/sh", spec.Image, "-c", "read _"]);
-        var result = await ChildProcess.RunAsync(DockerCli.Executable, args, environment, cancellationToken);
+        // Not cancelled midway: a container created after its `docker run` was killed would be left behind.
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = await ChildProcess.RunAsync(DockerCli.Executable, args, DockerCli.BaseEnvironment(), limit.Token);
         if (result.ExitCode != 0)
             throw new SandboxException($"The sandbox did not start: {result.Error}");
     }
@@ -184,7 +184,9 @@ public sealed class Sandbox(SandboxSpec spec, DockerCli docker, ILogger logger) 
     public async Task<string> MarkAsync(CancellationToken cancellationToken)
     {
         var mark = $"/tmp/.orchestrator-mark-{Guid.NewGuid():N}";
-        var result = await docker.RunAsync(["exec", spec.Name, "/bin/sh", "-c", ": > \"$1\"", "sh", mark], cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(HelperTimeout);
+        var result = await docker.RunAsync(["exec", spec.Name, "/bin/sh", "-c", ": > \"$1\"", "sh", mark], limit.Token);
         return result.ExitCode == 0 ? mark : throw new SandboxException($"The sandbox could not be written to: {result.Error}");
     }
 
@@ -196,9 +198,19 @@ public sealed class Sandbox(SandboxSpec spec, DockerCli docker, ILogger logger) 
     public async Task<byte[]?> ReadFileAsync(string path, int maxBytes, CancellationToken cancellationToken, string? newerThan = null)
     {
         const string Read = """[ -f "$1" ] && { [ -z "$2" ] || [ "$1" -nt "$2" ]; } || exit 3; while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$1" """;
-        var result = await ChildProcess.RunAsync(DockerCli.Executable, ["exec", spec.Name, "/bin/sh", "-c", Read, "sh", path, newerThan ?? ""],
-            DockerCli.BaseEnvironment(), cancellationToken, maxOutputBytes: maxBytes);
-        return result.ExitCode != 0 || result.OutputCut ? null : result.Output;
+        // Bounded in time too: the file may be swapped for a pipe that never ends.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(HelperTimeout);
+        try
+        {
+            var result = await ChildProcess.RunAsync(DockerCli.Executable, ["exec", spec.Name, "/bin/sh", "-c", Read, "sh", path, newerThan ?? ""],
+                DockerCli.BaseEnvironment(), limit.Token, maxOutputBytes: maxBytes);
+            return result.ExitCode != 0 || result.OutputCut ? null : result.Output;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -35,7 +35,8 @@ public sealed class SandboxProvisioner(
     ILogger<SandboxProvisioner> logger)
 {
     public const string ImageRepository = "orchestrator-sandbox";
-    private const long MaxContextBytes = 512L * 1024 * 1024;
+    // Held in memory on its way to the engine.
+    private const long MaxContextBytes = 128L * 1024 * 1024;
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _building = new();
 
@@ -152,13 +153,12 @@ public sealed class SandboxProvisioner(
             var archive = await files.ArchiveAsync(context, MaxContextBytes, cancellationToken);
             List<string> args = ["build", "--quiet", "--network", o.SetupNetwork, "--file", inContext, "--tag", tag,
                 "--label", $"{ContainerLabels.Deployment}={gateway.Value.DeploymentName}"];
-            foreach (var (name, _) in description.BuildArgs)
-                args.AddRange(["--build-arg", name]);
-            args.Add("-");
-            // Build arguments' values through the CLI's environment (`--build-arg NAME` reads them there), never an argument.
-            var environment = DockerCli.BaseEnvironment();
+            // The repository's build arguments as arguments (they are its own, not secrets), never in the docker CLI's
+            // environment, where a name such as DOCKER_HOST would steer the CLI itself.
             foreach (var (name, value) in description.BuildArgs)
-                environment[name] = value;
+                args.AddRange(["--build-arg", $"{name}={value}"]);
+            args.Add("-");
+            var environment = DockerCli.BaseEnvironment();
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(o.BuildTimeout);
             ChildProcessResult result;
@@ -191,13 +191,14 @@ public sealed class SandboxProvisioner(
     /// not fatal (the agent can see and work around it). Removed again when it cannot be cut off.
     /// </summary>
     public async Task<(Sandbox Sandbox, IReadOnlyList<string> SetupNotes)> StartAsync(
-        SandboxEnvironment environment, string workspaceHostPath, string user, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+        SandboxEnvironment environment, string workspaceHostPath, string user, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken,
+        bool setupNetwork = true)
     {
         var o = options.Value;
         var name = $"{gateway.Value.DeploymentName}-sandbox-{Guid.NewGuid().ToString("N")[..12]}";
         var sandbox = new Sandbox(new SandboxSpec(name, environment.Image, workspaceHostPath, gateway.Value.ContainerWorkspacePath, user,
             environment.Variables, labels, o.Memory, o.Cpus, o.Pids), docker, logger);
-        var network = environment.Setup.Count > 0 ? o.SetupNetwork : "none";
+        var network = environment.Setup.Count > 0 && setupNetwork ? o.SetupNetwork : "none";
         List<string> notes = [];
         try
         {

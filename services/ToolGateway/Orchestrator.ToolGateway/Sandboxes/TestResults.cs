@@ -18,14 +18,40 @@ public sealed record TestRun(string Command, CommandResult Result, IReadOnlyDict
 {
     public const int MaxResultBytes = 16 * 1024 * 1024;
 
-    public IReadOnlyDictionary<string, TestOutcome> Outcomes =>
-        Tests is { Count: > 0 } tests ? tests : new Dictionary<string, TestOutcome> { [$"`{Command}`"] = Result.Succeeded ? TestOutcome.Passed : TestOutcome.Failed };
+    /// <summary>
+    /// Every test's outcome, for comparing runs: the tests the results name and, always, the command itself (passed when it
+    /// exits with 0 in time), so results that say "passed" from a run that crashed or timed out do not pass.
+    /// </summary>
+    public IReadOnlyDictionary<string, TestOutcome> Outcomes
+    {
+        get
+        {
+            var outcomes = new Dictionary<string, TestOutcome>(Tests ?? new Dictionary<string, TestOutcome>())
+            {
+                [CommandName] = Result.Succeeded ? TestOutcome.Passed : TestOutcome.Failed,
+            };
+            return outcomes;
+        }
+    }
 
-    public TestCounts Counts => new(
-        Outcomes.Values.Count(o => o == TestOutcome.Passed), Outcomes.Values.Count(o => o == TestOutcome.Failed),
-        Outcomes.Values.Count(o => o == TestOutcome.Skipped), Result.ExitCode, Result.Duration, Tests is { Count: > 0 });
+    /// <summary>The command as a test of its own: its exit code.</summary>
+    public string CommandName => $"`{Command}` exits with 0";
 
-    public IEnumerable<string> Failing => Outcomes.Where(t => t.Value == TestOutcome.Failed).Select(t => t.Key);
+    /// <summary>The counts a person reads: the results' tests when there are any, else the command as the one test.</summary>
+    public TestCounts Counts
+    {
+        get
+        {
+            var counted = Tests is { Count: > 0 } tests ? tests : new Dictionary<string, TestOutcome> { [CommandName] = Outcomes[CommandName] };
+            return new(counted.Values.Count(o => o == TestOutcome.Passed), counted.Values.Count(o => o == TestOutcome.Failed),
+                counted.Values.Count(o => o == TestOutcome.Skipped), Result.ExitCode, Result.Duration, Tests is { Count: > 0 });
+        }
+    }
+
+    public IEnumerable<string> Failing => (Tests is { Count: > 0 } tests ? tests : Outcomes).Where(t => t.Value == TestOutcome.Failed).Select(t => t.Key);
+
+    private const int MaxTests = 20_000;
+    private const int MaxNameChars = 300;
 
     /// <summary>Runs the command in <paramref name="sandbox"/> and reads the results it wrote during this run (older files are not this run's).</summary>
     public static async Task<TestRun> RunAsync(Sandbox sandbox, TestSettings settings, string workspace, int outputBytes, CancellationToken cancellationToken)
@@ -68,14 +94,14 @@ public sealed record TestRun(string Command, CommandResult Result, IReadOnlyDict
             string? testcase = null;
             var outcome = TestOutcome.Passed;
             var depth = -1;
-            while (reader.Read())
+            while (reader.Read() && found.Count < MaxTests)
             {
                 if (reader.NodeType == XmlNodeType.Element && reader.LocalName == "testcase")
                 {
                     if (testcase is not null)
                         found.Add((testcase, outcome));
                     var (className, name) = (reader.GetAttribute("classname"), reader.GetAttribute("name") ?? "(unnamed)");
-                    testcase = string.IsNullOrEmpty(className) ? name : $"{className} › {name}";
+                    testcase = Name(string.IsNullOrEmpty(className) ? name : $"{className} › {name}");
                     outcome = TestOutcome.Passed;
                     depth = reader.Depth;
                     if (reader.IsEmptyElement)
@@ -101,7 +127,7 @@ public sealed record TestRun(string Command, CommandResult Result, IReadOnlyDict
                 // TRX: <UnitTestResult testName outcome>.
                 else if (reader.NodeType == XmlNodeType.Element && reader.LocalName == "UnitTestResult")
                 {
-                    found.Add((reader.GetAttribute("testName") ?? "(unnamed)", reader.GetAttribute("outcome") switch
+                    found.Add((Name(reader.GetAttribute("testName") ?? "(unnamed)"), reader.GetAttribute("outcome") switch
                     {
                         "Passed" or "PassedButRunAborted" or "Warning" => TestOutcome.Passed,
                         "NotExecuted" or "Inconclusive" or "NotRunnable" or "Pending" or "Disconnected" => TestOutcome.Skipped,
@@ -115,5 +141,12 @@ public sealed record TestRun(string Command, CommandResult Result, IReadOnlyDict
             // Written by the repository's tests: what could be read counts, the rest does not.
         }
         return found;
+    }
+
+    /// <summary>A test's name as it is kept: one line, at most <see cref="MaxNameChars"/> characters.</summary>
+    private static string Name(string name)
+    {
+        var line = name.ReplaceLineEndings(" ");
+        return line.Length <= MaxNameChars ? line : line[..MaxNameChars] + "…";
     }
 }

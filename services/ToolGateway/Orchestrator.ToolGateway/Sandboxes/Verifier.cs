@@ -4,20 +4,21 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.ToolGateway.Launchers;
-using Orchestrator.ToolGateway.Processes;
 using Orchestrator.ToolGateway.Workspaces;
 
 namespace Orchestrator.ToolGateway.Sandboxes;
 
 /// <summary>
-/// Verification before the pull request: the test command runs in a fresh sandbox on a copy of the changed workspace
-/// (so nothing the tests write becomes part of the change), and in another on the base commit (once per base commit,
-/// image, command and setup: the result is kept), and the two are compared test by test. A test that already failed on
-/// the base is "still failing", not blamed on the change.
+/// Verification before the pull request: the test command runs in a fresh sandbox on the change as git collects it from
+/// the workspace (what would be published, checked out by the gateway's git from its own repository: nothing is copied
+/// from the workspace, whose sandbox may still be running processes), and in another on the base commit (once per base
+/// commit, image, command and setup: the result is kept), and the two are compared test by test. A test that already
+/// failed on the base is "still failing", not blamed on the change; one that passed there and is not run any more fails.
+/// The change's side is set up without a network, since its lifecycle commands run what the agent may have changed.
 /// </summary>
 public sealed class Verifier(
-    SandboxProvisioner provisioner, IServerLauncher launcher, IOptions<SandboxOptions> options, IOptions<ToolGatewayOptions> gateway,
-    ILogger<Verifier> logger)
+    SandboxProvisioner provisioner, IServerLauncher launcher, ChangeCollector collector, IOptions<SandboxOptions> options,
+    IOptions<ToolGatewayOptions> gateway, ILogger<Verifier> logger)
 {
     private const int MaxNames = 50;
     private const int MaxCachedBaseRuns = 64;
@@ -45,11 +46,26 @@ public sealed class Verifier(
             string.Join('\t', environment.Setup.Select(s => s.ToString())), string.Join('\t', environment.Variables.Select(v => $"{v.Key}={v.Value}")));
         if (_baseRuns.Count > MaxCachedBaseRuns)
             _baseRuns.Clear();
-        var lazy = _baseRuns.GetOrAdd(key, _ => new Lazy<Task<TestRun>>(() =>
-            RunFreshAsync(docker, session, environment, tests, copyFrom: null, CancellationToken.None)));
+        // What is verified is what would be published: the change as git collects it from the workspace, checked out by the
+        // gateway's git from its own repository. Nothing is copied from the workspace, where the sandbox's processes may
+        // still be running and swapping folders for links.
+        CollectedChanges changes;
         try
         {
-            var afterTask = RunFreshAsync(docker, session, environment, tests, copyFrom: session.Directory, cancellationToken);
+            changes = await collector.CollectAsync(session, cancellationToken);
+        }
+        catch (GitException e)
+        {
+            return Unavailable(tests.Command, $"The change cannot be verified: {e.Message}", started);
+        }
+        if (changes.Refusal is not null || changes.Tree is null)
+            return Unavailable(tests.Command, $"The change cannot be verified: {changes.Refusal}", started);
+        var lazy = _baseRuns.GetOrAdd(key, _ => new Lazy<Task<TestRun>>(() =>
+            RunFreshAsync(docker, session, environment, tests, session.BaseCommit, setupNetwork: true, CancellationToken.None)));
+        try
+        {
+            // The change's side sets up without a network: its lifecycle commands run what the agent may have changed.
+            var afterTask = RunFreshAsync(docker, session, environment, tests, changes.Tree, setupNetwork: false, cancellationToken);
             var (before, after) = (await lazy.Value.WaitAsync(cancellationToken), await afterTask);
             return Compare(tests, before, after, Stopwatch.GetElapsedTime(started));
         }
@@ -66,7 +82,9 @@ public sealed class Verifier(
     private static Verification Compare(TestSettings tests, TestRun before, TestRun after, TimeSpan duration)
     {
         var (was, now) = (before.Outcomes, after.Outcomes);
-        var newlyFailing = now.Where(t => t.Value == TestOutcome.Failed && was.GetValueOrDefault(t.Key, TestOutcome.Passed) != TestOutcome.Failed).Select(t => t.Key).ToList();
+        // A test that passed on the base and is not run any more counts as failing: deleting a test does not make it pass.
+        var newlyFailing = now.Where(t => t.Value == TestOutcome.Failed && was.GetValueOrDefault(t.Key, TestOutcome.Passed) != TestOutcome.Failed).Select(t => t.Key)
+            .Concat(was.Where(t => t.Value == TestOutcome.Passed && !now.ContainsKey(t.Key)).Select(t => $"{t.Key} (no longer run)")).ToList();
         var stillFailing = now.Where(t => t.Value == TestOutcome.Failed && was.GetValueOrDefault(t.Key) == TestOutcome.Failed && was.ContainsKey(t.Key)).Select(t => t.Key).ToList();
         var newlyPassing = now.Where(t => t.Value == TestOutcome.Passed && was.TryGetValue(t.Key, out var o) && o == TestOutcome.Failed).Select(t => t.Key).ToList();
         var detail = newlyFailing.Count == 0
@@ -78,40 +96,32 @@ public sealed class Verifier(
     }
 
     /// <summary>
-    /// The test command in a new sandbox, set up as the workspace's was, on a copy of <paramref name="copyFrom"/> (the
-    /// workspace) or on the base commit checked out from the gateway's own repository. The sandbox and the copy are removed after.
+    /// The test command in a new sandbox, set up as the workspace's was, on <paramref name="treeish"/> (the base commit, or
+    /// the change's tree) checked out by the gateway's sealed git from its own repository into a new folder. The sandbox
+    /// and the folder are removed after.
     /// </summary>
     private async Task<TestRun> RunFreshAsync(DockerLauncher docker, WorkspaceSession session, SandboxEnvironment environment, TestSettings tests,
-        string? copyFrom, CancellationToken cancellationToken)
+        string treeish, bool setupNetwork, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(Path.GetFullPath(gateway.Value.WorkspacesPath), $"verify-{Guid.NewGuid():N}");
         var directory = Path.Combine(folder, "workspace");
-        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(directory);
         try
         {
-            if (copyFrom is not null)
-            {
-                // The sandbox can write what it likes into the workspace: a copy is made only of what a clone may hold.
-                if (Folders.Size(copyFrom) > gateway.Value.CloneMaxBytes)
-                    throw new SandboxException($"The workspace holds more than {gateway.Value.CloneMaxBytes:N0} bytes (CLONE_MAX_BYTES): too large to copy for verification");
-                // cp copies links as links and never follows one out of the workspace.
-                var copy = await ChildProcess.RunAsync("cp", ["-a", "--no-dereference", "--", copyFrom, directory],
-                    new Dictionary<string, string?> { ["PATH"] = System.Environment.GetEnvironmentVariable("PATH") }, cancellationToken);
-                if (copy.ExitCode != 0)
-                    throw new SandboxException($"The workspace could not be copied for verification: {copy.Error}");
-            }
-            else
-            {
-                Directory.CreateDirectory(directory);
-                var git = new Git(session.GitDirectory, directory, Path.Combine(folder, "index"), sealedOff: true);
-                await git.RunAsync(["read-tree", session.BaseCommit], cancellationToken);
-                await git.RunAsync(["checkout-index", "--all", "--force"], cancellationToken);
-            }
+            // Whose it is, as for a workspace: what a dead replica leaves is swept by the others.
+            var owner = Path.Combine(session.Folder, WorkspaceSession.OwnerFileName);
+            if (File.Exists(owner))
+                File.Copy(owner, Path.Combine(folder, WorkspaceSession.OwnerFileName));
+            var git = new Git(session.GitDirectory, directory, Path.Combine(folder, "index"), sealedOff: true);
+            await git.RunAsync(["read-tree", treeish], cancellationToken);
+            await git.RunAsync(["checkout-index", "--all", "--force"], cancellationToken);
             await launcher.PrepareWorkspaceAsync(directory, cancellationToken);
             var (sandbox, notes) = await provisioner.StartAsync(environment, docker.HostPathOf(directory), docker.ContainerUser,
-                docker.LabelsFor(session.Id, "sandbox-verify"), cancellationToken);
+                docker.LabelsFor(session.Id, "sandbox-verify"), cancellationToken, setupNetwork);
             await using (sandbox)
             {
+                if (notes.Count > 0 && !setupNetwork)
+                    throw new SandboxException($"The change's setup failed (it runs without a network): {notes[0].Split('\n')[0]}");
                 foreach (var note in notes)
                     logger.LogInformation("Verification sandbox of {SessionId}: {Note}", session.Id, note);
                 return await TestRun.RunAsync(sandbox, tests, gateway.Value.ContainerWorkspacePath, options.Value.OutputBytes, cancellationToken);

@@ -85,7 +85,9 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits, IOptions<Tool
         var diffText = Encoding.UTF8.GetString(diff.Output);
         if (diff.OutputCut)
             diffText += $"\n[… the diff is cut here: it is longer than {diffLimit:N0} bytes]\n";
-        return new CollectedChanges(files, diffText, null);
+        // The tree of exactly this change on the base commit: what verification checks out (and what is published).
+        var tree = (await git.TextAsync(cancellationToken, "write-tree")).Trim();
+        return new CollectedChanges(files, diffText, null, tree);
     }
 
     /// <summary>The base commit's submodules (mode 160000 entries): never looked into, never changed.</summary>
@@ -231,7 +233,8 @@ public sealed class ChangeCollector(IOptions<ChangeLimits> limits, IOptions<Tool
 }
 
 /// <summary>What a collection found: the files and the diff, or why they cannot be proposed.</summary>
-public sealed record CollectedChanges(IReadOnlyList<ChangedFile> Files, string Diff, string? Refusal)
+/// <param name="Tree">The git tree of the base commit with the change, in the gateway's own repository.</param>
+public sealed record CollectedChanges(IReadOnlyList<ChangedFile> Files, string Diff, string? Refusal, string? Tree = null)
 {
     public const string TooLargeReason = "changes-too-large";
 

@@ -39,7 +39,11 @@ public static class Folders
     {
         try
         {
-            return new DirectoryInfo(folder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
+            // Links are skipped, files and folders alike: a link to "." or to / would make the walk endless, or the host's.
+            return new DirectoryInfo(folder).EnumerateFiles("*", new EnumerationOptions
+                {
+                    RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true,
+                })
                 .Sum(f => f.Length);
         }
         catch (IOException)
