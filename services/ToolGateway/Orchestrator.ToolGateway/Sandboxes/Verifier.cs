@@ -21,7 +21,8 @@ public sealed class Verifier(
     IOptions<ToolGatewayOptions> gateway, ILogger<Verifier> logger)
 {
     private const int MaxNames = 50;
-    private const int MaxCachedBaseRuns = 64;
+    // Each kept run holds at most 20,000 names of 300 characters.
+    private const int MaxCachedBaseRuns = 16;
     private readonly ConcurrentDictionary<string, Lazy<Task<TestRun>>> _baseRuns = new();
 
     public async Task<Verification> VerifyAsync(WorkspaceSession session, CancellationToken cancellationToken)
