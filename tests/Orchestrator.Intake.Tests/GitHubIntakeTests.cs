@@ -180,6 +180,44 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task A_command_counts_only_from_someone_GitHub_says_may_write_now_and_never_from_an_app()
+    {
+        await using var rig = await IntakeRig.StartAsync();
+        var issue = rig.GitHub.AddIssue("Add a greeting", "Say hello.", [IntakeRig.Label]);
+        await rig.DeliverAsync("issues", IntakeRig.Labeled(issue));
+        rig.GitHub.Permissions["former"] = "triage";
+        rig.GitHub.Permissions["keeper"] = "maintain";
+
+        // The payload says COLLABORATOR for all three; GitHub, asked now, says otherwise for two of them.
+        var demoted = await rig.DeliverAsync("issue_comment", IntakeRig.Commented(issue, "/orchestrator cancel", login: "former"));
+        var app = await rig.DeliverAsync("issue_comment", IntakeRig.Commented(issue, "/orchestrator cancel", login: "orchestrator[bot]", type: "Bot"));
+        Assert.Equal(HttpStatusCode.NoContent, demoted.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, app.StatusCode);
+        Assert.Equal(WorkItemStatus.Accepted, Assert.Single((await rig.ListAsync()).Items).Status);
+        Assert.Contains(rig.GitHub.Requests, r => r.Method == "GET" && r.Path.EndsWith("/collaborators/former/permission", StringComparison.Ordinal));
+        // An app is refused before GitHub is asked.
+        Assert.DoesNotContain(rig.GitHub.Requests, r => r.Path.Contains("/collaborators/orchestrator", StringComparison.Ordinal));
+
+        var maintainer = await rig.DeliverAsync("issue_comment", IntakeRig.Commented(issue, "/orchestrator cancel", login: "keeper"));
+        Assert.Equal(HttpStatusCode.Accepted, maintainer.StatusCode);
+        var cancelled = await rig.Recorder.WaitFor<WorkItemCancelled>(m => m.By == "keeper", IntakeRig.Timeout);
+        Assert.Equal(Assert.Single((await rig.ListAsync()).Items).Id, cancelled.CorrelationId);
+    }
+
+    [Fact]
+    public async Task Without_a_GitHub_credential_no_command_is_taken()
+    {
+        await using var rig = await IntakeRig.StartAsync(settings: new Dictionary<string, string?> { ["GITHUB_TOKEN"] = "" });
+        var issue = rig.GitHub.AddIssue("Add a greeting", "Say hello.", [IntakeRig.Label]);
+        await rig.DeliverAsync("issues", IntakeRig.Labeled(issue));
+
+        var cancel = await rig.DeliverAsync("issue_comment", IntakeRig.Commented(issue, "/orchestrator cancel"));
+
+        Assert.Equal(HttpStatusCode.NoContent, cancel.StatusCode);
+        Assert.Equal(WorkItemStatus.Accepted, Assert.Single((await rig.ListAsync()).Items).Status);
+    }
+
+    [Fact]
     public async Task Comment_commands_cancel_the_active_work_item_and_retry_the_issue()
     {
         await using var rig = await IntakeRig.StartAsync();

@@ -83,8 +83,8 @@ public sealed class IntakeRig : IAsyncDisposable
 
     public static object Labeled(FakeIssue issue, string label = Label) => Webhooks.Labeled(Repository, issue, label);
 
-    public static object Commented(FakeIssue issue, string body, string association = "COLLABORATOR") =>
-        Webhooks.Commented(Repository, issue, body, association);
+    public static object Commented(FakeIssue issue, string body, string association = "COLLABORATOR", string login = "maintainer", string type = "User") =>
+        Webhooks.Commented(Repository, issue, body, association, login: login, type: type);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -218,6 +219,7 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         repo.MapPost("/pulls", CreatePull);
         repo.MapPatch("/pulls/{number:int}", UpdatePull);
         repo.MapGet("/installation", GetInstallation);
+        repo.MapGet("/collaborators/{username}/permission", GetPermission);
         app.MapPost("/api/v3/app/installations/{id:long}/access_tokens", CreateInstallationToken);
     }
 
@@ -446,6 +448,32 @@ public sealed partial class FakeGitHub : IAsyncDisposable
         starred_url = Api($"users/{escaped}/starred{{/owner}}{{/repo}}"),
         subscriptions_url = Api($"users/{escaped}/subscriptions"),
     };
+
+    /// <summary>
+    /// Each user's permission on the repository ("admin", "maintain", "write", "triage", "read"), as its settings would
+    /// give it; a user not listed reads it (a public repository). "maintainer" writes and "octocat" administers, as the
+    /// webhook payloads the tests send say.
+    /// </summary>
+    public ConcurrentDictionary<string, string> Permissions { get; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["maintainer"] = "write",
+        ["octocat"] = "admin",
+    };
+
+    /// <summary>GitHub's answer folds maintain into write and triage into read; role_name keeps the role.</summary>
+    private IResult GetPermission(string username)
+    {
+        var role = Permissions.GetValueOrDefault(username, "read");
+        var permission = role switch { "maintain" => "write", "triage" => "read", _ => role };
+        var user = System.Text.Json.JsonSerializer.SerializeToNode(UserJson(username), Json)!.AsObject();
+        user["role_name"] = role;
+        user["permissions"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["admin"] = role == "admin", ["maintain"] = role is "admin" or "maintain", ["push"] = permission is "admin" or "write",
+            ["triage"] = role != "read", ["pull"] = true,
+        };
+        return Results.Json(new { permission, role_name = role, user }, Json);
+    }
 
     private object LabelJson(string name) => new
     {

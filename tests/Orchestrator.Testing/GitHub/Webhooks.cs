@@ -43,11 +43,12 @@ public static class Webhooks
     };
 
     /// <param name="commentId">The comment's id; a new one unless given (a replayed delivery gives the same).</param>
-    public static object Commented(string repository, FakeIssue issue, string body, string association, long? commentId = null) => new
+    public static object Commented(string repository, FakeIssue issue, string body, string association, long? commentId = null,
+        string login = "maintainer", string type = "User") => new
     {
         action = "created",
         issue = Issue(repository, issue),
-        comment = new { id = commentId ?? Random.Shared.NextInt64(1, long.MaxValue), body, author_association = association, user = new { login = "maintainer" } },
+        comment = new { id = commentId ?? Random.Shared.NextInt64(1, long.MaxValue), body, author_association = association, user = new { login, type } },
         repository = new { full_name = repository },
     };
 }

@@ -8,7 +8,7 @@ namespace Orchestrator.Intake.GitHub.Webhooks;
 
 /// <summary>
 /// <c>issue_comment.created</c> whose first line is <c>/orchestrator cancel</c> or <c>/orchestrator retry</c>, by someone
-/// who may give commands, on an allowed repository's issue: cancels its active work item, or runs the issue again (when
+/// who may give commands (write access, asked of GitHub; never an app), on an allowed repository's issue: cancels its active work item, or runs the issue again (when
 /// the issue's author may trigger work, as the label requires).
 /// </summary>
 public sealed class IssueCommentHandler(
@@ -16,6 +16,7 @@ public sealed class IssueCommentHandler(
     IOptions<RepositoryAllowList> repositories,
     WorkItemSubmissions submissions,
     WorkItemCommands commands,
+    SenderPermissions permissions,
     ILogger<IssueCommentHandler> logger)
 {
     public async Task<IResult> HandleAsync(JsonElement payload, CancellationToken cancellationToken)
@@ -31,9 +32,20 @@ public sealed class IssueCommentHandler(
             logger.LogWarning("Command on {Repository}#{Issue} ignored: the repository is not in REPOSITORIES", repository, issue.Number);
             return Results.NoContent();
         }
+        if (comment.IsBot)
+        {
+            logger.LogInformation("Command '{Command}' on issue #{Issue} by the app {By} ignored: apps (Orchestrator itself included) give no commands", command, issue.Number, comment.By);
+            return Results.NoContent();
+        }
         if (!options.Value.MayTrigger(comment.AuthorAssociation))
         {
             logger.LogWarning("Command '{Command}' on issue #{Issue} by {By} ignored: their association may not give commands", command, issue.Number, comment.By);
+            return Results.NoContent();
+        }
+        // The association is what the payload says; whether they may write to the repository now is GitHub's to say.
+        if (!await permissions.MayWriteAsync(repository, comment.By, cancellationToken))
+        {
+            logger.LogWarning("Command '{Command}' on issue #{Issue} by {By} ignored: GitHub says they may not write to {Repository}", command, issue.Number, comment.By, repository);
             return Results.NoContent();
         }
 

@@ -41,6 +41,7 @@ public static class WebhookEndpoint
     {
         services.AddScoped<IssueLabeledHandler>();
         services.AddScoped<IssueCommentHandler>();
+        services.AddSingleton<SenderPermissions>();
         // Per sending address, so that one sender's slow or huge deliveries do not hold GitHub's up; beyond the queue, 429.
         services.Configure<RateLimiterOptions>(o => o.AddPolicy(ConcurrencyPolicy, context => RateLimitPartition.GetConcurrencyLimiter(
             context.Connection.RemoteIpAddress?.ToString() ?? "", _ => new ConcurrencyLimiterOptions

@@ -9,7 +9,8 @@ public sealed class MalformedPayloadException(string message) : Exception(messag
 public sealed record WebhookIssue(int Number, string Title, string Body, IReadOnlyList<string> Labels, string Author, string? Url,
     string? AuthorAssociation, bool IsPullRequest);
 
-public sealed record WebhookComment(long Id, string Body, string By, string? AuthorAssociation);
+/// <param name="IsBot">Written by an app (its user's type is Bot), Orchestrator's own comments included.</param>
+public sealed record WebhookComment(long Id, string Body, string By, string? AuthorAssociation, bool IsBot = false);
 
 /// <summary>
 /// The fields of a delivery Intake acts on, read strictly: a number is a positive 32-bit (or 64-bit, for ids) integer,
@@ -56,8 +57,10 @@ public static class WebhookPayload
         var comment = Object(payload, "comment");
         if (!comment.TryGetProperty("id", out var id) || !id.TryGetInt64(out var number) || number <= 0)
             throw new MalformedPayloadException("comment.id is not a positive integer");
+        var isBot = comment.TryGetProperty("user", out var user) && user.ValueKind == JsonValueKind.Object
+            && OptionalText(user, "type", 32, "comment.user.type") == "Bot";
         return new WebhookComment(number, OptionalText(comment, "body", 262_144, "comment.body") ?? "", Login(comment, "comment.user"),
-            OptionalText(comment, "author_association", 64, "comment.author_association"));
+            OptionalText(comment, "author_association", 64, "comment.author_association"), isBot);
     }
 
     private static string Login(JsonElement parent, string path) =>
