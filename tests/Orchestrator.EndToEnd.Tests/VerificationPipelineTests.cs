@@ -99,6 +99,28 @@ public sealed class VerificationPipelineTests
     }
 
     [Fact]
+    public async Task A_change_that_skips_the_test_it_breaks_passes_verification_but_is_refused_by_the_publish_policy()
+    {
+        await using var stack = await StartAsync(seed => NodeProject.Write(seed, NodeProject.FixedLibrary).Commit("Widgets"));
+        stack.Llm.Script("Speed up sub")
+            .Reply(Plan)
+            .CallTool("filesystem_write_file", _ => Write("lib.js", NodeProject.BrokenSubLibrary))
+            .CallTool("filesystem_write_file", _ => Write("test/lib.test.js", NodeProject.Tests.Replace("test('sub'", "test.skip('sub'", StringComparison.Ordinal)))
+            .Reply("sub is faster.")
+            .Reply(Review);
+
+        var (id, _) = await stack.SubmitAsync("Speed up sub");
+
+        var failed = await stack.WaitFor<WorkItemFailed>(id);
+        Assert.Equal("publish-refused", failed.Reason);
+        Assert.Contains("`test/lib.test.js` adds a skipped JavaScript test; weakening tests is not published (PUBLISH_ALLOW_TEST_WEAKENING)", failed.Detail);
+        // Skipped is not failing, so the tests alone let it through: the policy is what stops it.
+        var proposed = await stack.WaitFor<ChangesProposed>(id);
+        Assert.Contains("| 2 passed, 0 failed | 1 passed, 0 failed, 1 skipped |", proposed.PullRequestBody);
+        Assert.Empty(stack.GitHub.PullRequests);
+    }
+
+    [Fact]
     public async Task Agents_md_from_the_base_branch_reaches_the_system_prompt_and_one_the_agent_writes_never_reaches_the_next_work_item()
     {
         const string HouseRules = "# Widgets\n\nHouse rule: every function has a test.\n";

@@ -96,6 +96,57 @@ public sealed class PublishPolicyTests
         Assert.Contains("`key.pem` looks like it contains a secret (private key)", refusals);
     }
 
+    [Theory]
+    [InlineData("test/lib.test.js", "test('adds', () => {});\ntest.skip('subtracts', () => {});\n", "a skipped JavaScript test")]
+    [InlineData("src/lib.spec.ts", "xit('works', () => {});\n", "a skipped JavaScript test")]
+    [InlineData("test/lib.test.js", "test('slow', { skip: true }, () => {});\n", "a skipped JavaScript test")]
+    [InlineData("tests/WidgetTests.cs", "[Fact(Skip = \"flaky\")]\npublic void Adds() { }\n", "a skipped .NET test")]
+    [InlineData("tests/test_widgets.py", "@pytest.mark.skip(reason='later')\ndef test_adds(): pass\n", "a skipped Python test")]
+    [InlineData("widgets_test.go", "func TestAdds(t *testing.T) {\n\tt.Skip(\"later\")\n}\n", "a skipped Go test")]
+    [InlineData("ci/build.yml", "steps:\n  - run: make test\n    continue-on-error: true\n", "a CI step allowed to fail (continue-on-error)")]
+    public async Task A_change_that_skips_tests_or_lets_CI_fail_is_refused(string path, string content, string kind)
+    {
+        var refusals = await Policy().CheckAsync(Change([new ChangedFile(path, FileChange.Added, content)], null), TestContext.Current.CancellationToken);
+
+        Assert.Equal([$"`{path}` adds {kind}; weakening tests is not published (PUBLISH_ALLOW_TEST_WEAKENING)"], refusals);
+    }
+
+    [Fact]
+    public async Task Deleting_a_test_file_is_refused_and_ordinary_code_that_merely_looks_alike_is_not()
+    {
+        var refusals = await Policy().CheckAsync(Change(
+        [
+            new ChangedFile("test/lib.test.js", FileChange.Deleted, null),
+            new ChangedFile("tests/test_widgets.py", FileChange.Deleted, null),
+            new ChangedFile("docs/old.md", FileChange.Deleted, null),
+            // LINQ's Skip, a skip option outside tests, a word "ignore": none of them a skipped test.
+            new ChangedFile("src/Paging.cs", FileChange.Added, "var page = items.Skip(10).Take(10); // [Ignore this]\n"),
+            new ChangedFile("src/config.js", FileChange.Added, "module.exports = { skip: true };\n"),
+        ], null), TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+        [
+            "`test/lib.test.js` is a test file and the change deletes it; deleting tests is not published (PUBLISH_ALLOW_TEST_WEAKENING)",
+            "`tests/test_widgets.py` is a test file and the change deletes it; deleting tests is not published (PUBLISH_ALLOW_TEST_WEAKENING)",
+        ], refusals);
+        var allowed = new PublishPolicy(Options.Create(new PublisherOptions { AllowTestWeakening = true }), Options.Create(new ChangeLimits()),
+            new DryRunForge(NullLogger<DryRunForge>.Instance));
+        Assert.Empty(await allowed.CheckAsync(Change([new ChangedFile("test/lib.test.js", FileChange.Deleted, null)], null), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_hostile_line_as_long_as_the_change_is_checked_in_linear_time()
+    {
+        var line = string.Concat(Enumerable.Repeat("test(", 100_000)) + "\n";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var refusals = await Policy().CheckAsync(Change([new ChangedFile("test/x.test.js", FileChange.Added, line)], null), TestContext.Current.CancellationToken);
+
+        Assert.Empty(refusals);
+        // Not a timing target: a backtracking pattern would take hours here, not seconds.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+    }
+
     private static PublishPolicy Policy(int maxFiles = 50, long maxBytes = 1_000_000, bool allowLinks = false) =>
         new(Options.Create(new PublisherOptions { AllowSymlinks = allowLinks, AllowSubmodules = allowLinks }),
             Options.Create(new ChangeLimits { MaxFiles = maxFiles, MaxBytes = maxBytes }),

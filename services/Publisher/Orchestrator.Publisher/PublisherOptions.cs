@@ -21,6 +21,14 @@ public sealed class PublisherOptions : IValidatedOptions
     [ConfigurationKeyName("PUBLISH_ALLOW_SYMLINKS")]
     public bool AllowSymlinks { get; set; }
 
+    /// <summary>
+    /// Publish changes that weaken the tests or CI: a deleted test file, an added skip (<c>it.skip</c>, <c>[Fact(Skip=…)]</c>,
+    /// <c>@pytest.mark.skip</c>, <c>t.Skip</c>…) or <c>continue-on-error: true</c>. Off by default: an agent told its change
+    /// must pass the tests could otherwise make them pass by not running them.
+    /// </summary>
+    [ConfigurationKeyName("PUBLISH_ALLOW_TEST_WEAKENING")]
+    public bool AllowTestWeakening { get; set; }
+
     /// <summary>Publish changes to submodules (which commit a submodule points at). Off by default.</summary>
     [ConfigurationKeyName("PUBLISH_ALLOW_SUBMODULES")]
     public bool AllowSubmodules { get; set; }

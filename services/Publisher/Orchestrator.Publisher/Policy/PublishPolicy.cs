@@ -44,7 +44,19 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
 
         await foreach (var (place, kind) in FindSecretsAsync(change, cancellationToken))
             refusals.Add($"{place} looks like it contains a secret ({kind})");
+        if (!settings.AllowTestWeakening)
+            refusals.AddRange(await TestWeakening.FindAsync(change, BaseLinesAsync, cancellationToken));
         return refusals;
+    }
+
+    /// <summary>The lines a changed file had at the base commit (read from GitHub, not from the message), or none.</summary>
+    private async Task<HashSet<string>> BaseLinesAsync(ChangesProposed change, ChangedFile file, CancellationToken cancellationToken)
+    {
+        if (file.Change != FileChange.Modified || !IsWellFormed(file.Path))
+            return [];
+        var before = await forge.ReadFileAsync(change.Repository, change.BaseCommit, file.Path,
+            (int)Math.Min(int.MaxValue, Math.Max(Size(file) * 2, 1024 * 1024)), cancellationToken);
+        return before is null ? [] : Lines(Text(before)).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The bytes a file adds: its text as UTF-8, or its binary content.</summary>
@@ -63,17 +75,9 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
             var found = Findings(Text(file));
             if (found.Count == 0)
                 continue;
-            if (file.Change == FileChange.Modified && IsWellFormed(file.Path))
-            {
-                // Lines the file had before are the repository's, not the change's.
-                var before = await forge.ReadFileAsync(change.Repository, change.BaseCommit, file.Path,
-                    (int)Math.Min(int.MaxValue, Math.Max(Size(file) * 2, 1024 * 1024)), cancellationToken);
-                if (before is not null)
-                {
-                    var old = Lines(Text(before)).ToHashSet(StringComparer.Ordinal);
-                    found = found.Where(f => !old.Contains(f.Line)).ToList();
-                }
-            }
+            // Lines the file had before are the repository's, not the change's.
+            var old = await BaseLinesAsync(change, file, cancellationToken);
+            found = found.Where(f => !old.Contains(f.Line)).ToList();
             foreach (var kind in found.Select(f => f.Kind).Distinct())
                 yield return (DisplayText.Path(file.Path), kind);
         }
@@ -93,7 +97,7 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
     // environment block, 0xFF before a token) separates, as a line break does.
     // Bytes with NULs among them are read as UTF-16 too (both byte orders): a key written as UTF-16 has a NUL after
     // every letter, which would otherwise break it into lines of one letter.
-    private static string Text(ChangedFile file) => Text(file.Data ?? Encoding.UTF8.GetBytes(file.Content ?? ""));
+    internal static string Text(ChangedFile file) => Text(file.Data ?? Encoding.UTF8.GetBytes(file.Content ?? ""));
 
     private static string Text(byte[] bytes)
     {
@@ -112,7 +116,7 @@ public sealed class PublishPolicy(IOptions<PublisherOptions> options, IOptions<C
                 chars[i] = b[i] is (>= 0x20 and < 0x7F) or (byte)'\t' ? (char)b[i] : '\n';
         });
 
-    private static IEnumerable<string> Lines(string text) => text.Split('\n');
+    internal static IEnumerable<string> Lines(string text) => text.Split('\n');
 
     /// <summary>A glob as a regex over the whole path: <c>**</c> spans folders, <c>*</c> and <c>?</c> stay within one.</summary>
     public static Regex Glob(string pattern)
