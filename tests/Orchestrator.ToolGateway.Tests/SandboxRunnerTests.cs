@@ -153,6 +153,26 @@ public sealed class SandboxRunnerTests
     }
 
     [Fact]
+    public async Task Only_the_newest_images_built_from_repositories_are_kept()
+    {
+        await using var gateway = await StartAsync(("SANDBOX_IMAGES_KEEP", "2"));
+        var images = new List<string>();
+        foreach (var variant in new[] { "first", "second", "third" })
+        {
+            var marker = $"{variant}-{Guid.NewGuid():N}";
+            gateway.ReplaceRepository(seed => NodeProject.Write(seed).Write(".devcontainer/Dockerfile", NodeProject.Dockerfile(marker)).Commit(variant));
+            var session = await gateway.OpenAsync();
+            images.Add((await Docker.InspectAsync(Assert.Single(await gateway.ContainersAsync(server: "sandbox", session: session.SessionId))))
+                .GetProperty("Config").GetProperty("Image").GetString()!);
+            await gateway.WithClientAsync(async c => { await c.CloseWorkspaceAsync(session, TestContext.Current.CancellationToken); return 0; });
+        }
+
+        var kept = (await Docker.RunAsync("image", "ls", "--filter", $"label=org.orchestrator.deployment={gateway.Deployment}", "--format", "{{.Repository}}:{{.Tag}}"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(images[1..].Order(), kept.Order());
+    }
+
+    [Fact]
     public async Task Run_tests_runs_the_repositorys_test_command_and_counts_its_junit_results()
     {
         await using var gateway = await StartAsync();

@@ -46,6 +46,10 @@ public sealed partial class SandboxOptions : IValidatedOptions
     [ConfigurationKeyName("SANDBOX_TEST_TIMEOUT")]
     public TimeSpan TestTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How many images built from repositories' Dockerfiles this deployment keeps (the newest); older ones are removed.</summary>
+    [ConfigurationKeyName("SANDBOX_IMAGES_KEEP")]
+    public int ImagesKept { get; set; } = 20;
+
     [ConfigurationKeyName("SANDBOX_MEMORY")]
     public string Memory { get; set; } = "2g";
 
@@ -77,6 +81,8 @@ public sealed partial class SandboxOptions : IValidatedOptions
         }
         if (CommandTimeout > CommandMaxTimeout)
             yield return "SANDBOX_COMMAND_TIMEOUT must not be over SANDBOX_COMMAND_MAX_TIMEOUT";
+        if (ImagesKept < 1)
+            yield return "SANDBOX_IMAGES_KEEP must be at least 1";
         if (Pids < 16)
             yield return "SANDBOX_PIDS must be at least 16";
         if (OutputBytes is < 256 or > 256 * 1024)

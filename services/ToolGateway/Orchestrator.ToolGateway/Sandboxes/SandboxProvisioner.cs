@@ -177,12 +177,36 @@ public sealed class SandboxProvisioner(
             }
             logger.LogInformation("Sandbox image {Image} built from {Dockerfile} in {Elapsed:0} ms (replica {Replica})",
                 tag, dockerfile, Stopwatch.GetElapsedTime(started).TotalMilliseconds, replica.Id);
+            await PruneAsync(tag);
             return tag;
         }
         finally
         {
             gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Keeps the deployment's newest SANDBOX_IMAGES_KEEP images built from repositories and removes the others (every new
+    /// base commit that changes a build context makes a new one). An image a sandbox still runs is not removed (the
+    /// engine refuses), and is tried again after the next build.
+    /// </summary>
+    private async Task PruneAsync(string keep)
+    {
+        var listed = await docker.RunAsync(["image", "ls", "--filter", $"label={ContainerLabels.Deployment}={gateway.Value.DeploymentName}",
+            "--format", "{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}", ImageRepository]);
+        if (listed.ExitCode != 0)
+            return;
+        var old = listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t'))
+            .Where(l => l.Length == 2 && l[0] != keep)
+            // "2026-11-29 16:55:01 +0000 UTC": sortable as text within one zone, which the engine uses for all.
+            .OrderByDescending(l => l[1], StringComparer.Ordinal)
+            .Skip(Math.Max(0, options.Value.ImagesKept - 1)).Select(l => l[0]).ToList();
+        if (old.Count == 0)
+            return;
+        var removed = await docker.RunAsync(["image", "rm", .. old]);
+        logger.LogInformation("Sandbox images pruned (SANDBOX_IMAGES_KEEP {Keep}): {Images}{Refused}", options.Value.ImagesKept, string.Join(", ", old),
+            removed.ExitCode == 0 ? "" : $"; some are in use: {removed.Error}");
     }
 
     /// <summary>
