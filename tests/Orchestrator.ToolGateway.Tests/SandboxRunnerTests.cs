@@ -153,6 +153,25 @@ public sealed class SandboxRunnerTests
     }
 
     [Fact]
+    public async Task A_workspace_grown_past_its_limit_loses_its_sandbox_and_its_commands_say_why()
+    {
+        await using var gateway = await StartAsync(("WORKSPACE_MAX_BYTES", "10000000"));
+        var session = await gateway.OpenAsync();
+
+        // No dd in the image: node writes 20 MB into the workspace.
+        Assert.StartsWith("exit code: 0", await RunAsync(gateway, session, "node -e \"require('fs').writeFileSync('big', Buffer.alloc(20e6))\""));
+
+        await Eventually.Until(() => gateway.ContainersAsync(server: "sandbox"), c => c.Count == 0, TimeSpan.FromSeconds(30), "the sandbox to be removed",
+            TimeSpan.FromMilliseconds(250));
+        var (after, _) = await gateway.CallAsync(session, "sandbox", "run_command", new { command = "echo still here" });
+        Assert.True(after!.IsError);
+        Assert.Contains("The sandbox was removed: the workspace grew to", after.Content[0].Text);
+        Assert.Contains("over 10,000,000 (WORKSPACE_MAX_BYTES)", after.Content[0].Text);
+        // The rest of the workspace still works.
+        Assert.Contains("big", await gateway.CallTextAsync(session, "filesystem", "list_directory", new { path = "/workspace" }));
+    }
+
+    [Fact]
     public async Task Only_the_newest_images_built_from_repositories_are_kept()
     {
         await using var gateway = await StartAsync(("SANDBOX_IMAGES_KEEP", "2"));

@@ -104,6 +104,13 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
     [ConfigurationKeyName("GIT_CLONE_BASE_URL")]
     public string CloneBaseUrl { get; set; } = "https://github.com";
 
+    /// <summary>
+    /// The most disk a workspace may take while it is worked in: past it, its sandbox is removed (its commands, the way to
+    /// write without bound, fail from then on, saying so). Checked every few seconds, so a burst can go over before it is seen.
+    /// </summary>
+    [ConfigurationKeyName("WORKSPACE_MAX_BYTES")]
+    public long WorkspaceMaxBytes { get; set; } = 8L * 1024 * 1024 * 1024;
+
     /// <summary>How long collecting a workspace's changes may take.</summary>
     [ConfigurationKeyName("COLLECT_TIMEOUT")]
     public TimeSpan CollectTimeout { get; set; } = TimeSpan.FromMinutes(2);
@@ -155,6 +162,8 @@ public sealed partial class ToolGatewayOptions : IValidatedOptions
             yield return "CLONE_LOW_SPEED_TIME must be at least one second";
         if (CloneMaxBytes < 1)
             yield return "CLONE_MAX_BYTES must be at least 1";
+        if (WorkspaceMaxBytes < 1)
+            yield return "WORKSPACE_MAX_BYTES must be at least 1";
         if (MaxConcurrentCalls < 1)
             yield return "MAX_CONCURRENT_CALLS must be at least 1";
         if (Servers.Count == 0)

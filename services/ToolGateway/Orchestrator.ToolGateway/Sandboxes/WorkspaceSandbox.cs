@@ -32,9 +32,23 @@ public sealed class WorkspaceSandbox : IAsyncDisposable
         return new WorkspaceSandbox(environment, work, workspaceMount, logger);
     }
 
+    /// <summary>Why the sandbox was taken away while the workspace is open, or null.</summary>
+    public string? Stopped { get; private set; }
+
+    /// <summary>Removes the sandbox for good, for <paramref name="reason"/>: its commands fail from now on, saying it.</summary>
+    public async Task StopAsync(string reason)
+    {
+        if (Stopped is not null)
+            return;
+        Stopped = reason;
+        await DisposeAsync();
+    }
+
     /// <summary>The set-up sandbox; throws <see cref="SandboxException"/> saying why there is none.</summary>
     public async Task<Sandbox> ReadyAsync(CancellationToken cancellationToken)
     {
+        if (Stopped is { } reason)
+            throw new SandboxException($"The sandbox was removed: {reason}");
         try
         {
             return (await _work.WaitAsync(cancellationToken)).Sandbox;
