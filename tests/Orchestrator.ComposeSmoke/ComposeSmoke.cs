@@ -30,7 +30,12 @@ internal static class ComposeSmoke
         var root = TestPaths.RepositoryRoot;
         var work = TestPaths.NewTempDirectory("compose-smoke");
         var bridge = await HostAddressAsync();
-        var bare = GitRepository.CreateBare(Path.Combine(work, "repos"), Repository, "main", new Dictionary<string, string> { ["README.md"] = TypoFix.Readme });
+        var bare = GitRepository.CreateBare(Path.Combine(work, "repos"), Repository, "main", new Dictionary<string, string>
+        {
+            ["README.md"] = TypoFix.Readme,
+            // The repository's test: its title is spelt right. The sandbox's image has a shell and node, no grep.
+            [".orchestrator.yml"] = "test:\n  command: 'read title < README.md; [ \"$title\" = \"# Widgets\" ]'\n",
+        });
         var token = "ghp_smoke" + Guid.NewGuid().ToString("N");
         await using var gitHub = await FakeGitHub.StartAsync(Repository, bare, token, $"http://{bridge}:0");
         await using var llm = await ScriptedLlm.StartAsync($"http://{bridge}:0");
@@ -91,10 +96,25 @@ internal static class ComposeSmoke
 
         using var intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports["INTAKE_PORT"]}/") }.WithToken(apiToken);
         var first = gitHub.AddIssue("Typo in the README", "The title says Widgts.", [Label]);
-        llm.Script(first.Title).FixTheTypo();
+        // The typo fixed, and a command in the sandbox (the default image: no devcontainer.json) to look at the result.
+        var firstScript = llm.Script(first.Title)
+            .CallTool("filesystem_read_text_file", r => new { path = $"{TypoFix.Root(r)}/README.md" })
+            .Reply(TypoFix.PlanJson)
+            .CallTool("filesystem_edit_file", r => new { path = $"{TypoFix.Root(r)}/README.md", edits = new[] { new { oldText = "Widgts", newText = "Widgets" } } })
+            .CallTool("sandbox_run_command", _ => new { command = "read title < README.md; echo \"$title\"; for f in /sys/class/net/*; do echo $f; done" })
+            .Reply("Fixed the typo in README.md.")
+            .Reply(TypoFix.ApprovedReview);
         Step($"issue #{first.Number} labelled: delivering the webhook to Intake");
         (await Webhooks.DeliverAsync(intake, webhookSecret, "issues", Webhooks.Labeled(Repository, first, Label))).EnsureSuccessStatusCode();
         await PullRequestAsync(compose, gitHub, first.Number);
+        var inSandbox = firstScript.Requests.SelectMany(r => r.Messages).Where(m => m.Role == "tool").Select(m => m.Content)
+            .FirstOrDefault(c => c.StartsWith("exit code:", StringComparison.Ordinal)) ?? "(no run_command result)";
+        Check(inSandbox.StartsWith("exit code: 0", StringComparison.Ordinal) && inSandbox.Contains("# Widgets\n/sys/class/net/lo\n", StringComparison.Ordinal),
+            $"run_command in the compose stack's sandbox to read the fixed title with only a loopback interface, not:\n{inSandbox}");
+        var body = gitHub.PullRequests.Single(p => p.Head == $"orchestrator/issue-{first.Number}").Body;
+        Check(body.Contains("| 0 passed, 1 failed | 1 passed, 0 failed |", StringComparison.Ordinal),
+            $"the pull request's verification table (the test fails on the base, passes with the change), not:\n{body}");
+        Step("sandbox: run_command answered from the repository's sandbox (loopback only); verification: the test failed on the base, passes with the change");
 
         using var rabbit = Authorized($"http://127.0.0.1:{ports["RABBITMQ_UI_PORT"]}/", rabbitUser, rabbitPassword);
         await CheckBrokerAsync(rabbit);
@@ -202,9 +222,9 @@ internal static class ComposeSmoke
                 return new Trace([.. data.GetProperty("processes").EnumerateObject().Select(p => p.Value.GetProperty("serviceName").GetString()!)],
                     [.. data.GetProperty("spans").EnumerateArray().Select(s => s.GetProperty("operationName").GetString()!)]);
             },
-            // The scripted conversation: five LLM turns (read, plan, edit, done, review), two of them tool calls.
-            t => Services.All(t.Services.Contains) && t.Operations.Count(o => o.StartsWith("chat ", StringComparison.Ordinal)) == 5
-                && t.Operations.Count(o => o == "call tool") == 2,
+            // The scripted conversation: six LLM turns (read, plan, edit, command, done, review), three of them tool calls.
+            t => Services.All(t.Services.Contains) && t.Operations.Count(o => o.StartsWith("chat ", StringComparison.Ordinal)) == 6
+                && t.Operations.Count(o => o == "call tool") == 3,
             TimeSpan.FromMinutes(1), $"trace {traceId} on the dashboard with spans of all four services, LLM turns and tool calls", TimeSpan.FromSeconds(1));
         Step($"tracing dashboard: trace {traceId} has {operations.Count} spans from {string.Join(", ", services.Order())}, " +
             $"{operations.Count(o => o.StartsWith("chat ", StringComparison.Ordinal))} LLM turns, {operations.Count(o => o == "call tool")} tool calls");
