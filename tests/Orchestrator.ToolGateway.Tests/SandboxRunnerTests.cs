@@ -172,6 +172,21 @@ public sealed class SandboxRunnerTests
     }
 
     [Fact]
+    public async Task A_dockerfile_that_does_not_build_leaves_a_sandbox_of_the_default_image_and_says_why()
+    {
+        await using var gateway = await StartAsync();
+        gateway.ReplaceRepository(seed => NodeProject.Write(seed)
+            .Write(".devcontainer/Dockerfile", $"FROM orchestrator-test/node:20\nRUN echo broken-{Guid.NewGuid():N} >&2; exit 3\n").Commit("Broken image"));
+
+        var session = await gateway.OpenAsync();
+
+        Assert.Contains("Building .devcontainer/Dockerfile failed:", session.Guidance!.Environment);
+        Assert.Contains($"the default image is used instead.\nSandbox image {TestCatalog.NodeImage} (the default).", session.Guidance.Environment);
+        Assert.Equal(NodeProject.TestCommand, session.Guidance.TestCommand);
+        Assert.Equal("ok", Stdout(await RunAsync(gateway, session, "echo ok")).Trim());
+    }
+
+    [Fact]
     public async Task Only_the_newest_images_built_from_repositories_are_kept()
     {
         await using var gateway = await StartAsync(("SANDBOX_IMAGES_KEEP", "2"));

@@ -61,30 +61,41 @@ public sealed class SandboxProvisioner(
             break;
         }
 
-        string image;
-        if (description?.Dockerfile is { } dockerfile)
+        string? image = null;
+        try
         {
-            image = await BuildAsync(files, description, cancellationToken);
-            notes.Add($"Sandbox image built from {dockerfile} (context {(description.Context is "" ? "the repository's root" : description.Context)}), as {description.Path} says.");
+            if (description?.Dockerfile is { } dockerfile)
+            {
+                image = await BuildAsync(files, description, cancellationToken);
+                notes.Add($"Sandbox image built from {dockerfile} (context {(description.Context is "" ? "the repository's root" : description.Context)}), as {description.Path} says.");
+            }
+            else if (description?.Image is { } named)
+            {
+                await EnsureAsync(named, cancellationToken);
+                image = named;
+                notes.Add($"Sandbox image {named}, as {description.Path} says.");
+            }
         }
-        else if (description?.Image is { } named)
+        catch (SandboxException e)
         {
-            await EnsureAsync(named, cancellationToken);
-            image = named;
-            notes.Add($"Sandbox image {named}, as {description.Path} says.");
+            // A Dockerfile that does not build, or an image that cannot be had, still leaves the agent a sandbox to work in.
+            notes.Add($"{e.Message}: the default image is used instead.");
         }
-        else
+        if (image is null)
         {
             await EnsureAsync(o.DefaultImage, cancellationToken);
             image = o.DefaultImage;
-            notes.Add(description is null ? $"No devcontainer.json: the default sandbox image {image}." : $"Sandbox image {image} (the default).");
+            if (description is null)
+                notes.Add($"No devcontainer.json: the default sandbox image {image}.");
+            else
+                notes.Add($"Sandbox image {image} (the default).");
         }
         if (description is not null)
         {
             if (description.Unsupported.Count > 0)
                 notes.Add($"Not supported, so not applied: {string.Join(", ", description.Unsupported)} (from {description.Path}).");
             if (description.RemoteUser is { } user)
-                notes.Add($"remoteUser {user} is not applied: commands run as the workspace's owner ({ContainerUserNote}), never as a user of the image.");
+                notes.Add($"remoteUser {user} is not applied: commands run as the workspace's owner, a non-root user, never as a user of the image.");
         }
 
         TestSettings? tests = null;
@@ -108,8 +119,6 @@ public sealed class SandboxProvisioner(
         var id = (await docker.RunAsync(["image", "inspect", "--format", "{{.Id}}", image], cancellationToken)).Output.Trim();
         return new SandboxEnvironment(image, id, description?.ContainerEnv ?? new Dictionary<string, string>(), description?.Lifecycle ?? [], tests, notes);
     }
-
-    private const string ContainerUserNote = "a non-root user";
 
     private async Task EnsureAsync(string image, CancellationToken cancellationToken)
     {
