@@ -72,7 +72,7 @@ public sealed class Verifier(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // Whatever stopped the tests (the engine, a copy, a checkout) is the answer: the Planner says it could not verify.
+            // Whatever stopped the tests (the engine, the checkout, the setup) is the answer: the Planner says it could not verify.
             if (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
                 _baseRuns.TryRemove(new KeyValuePair<string, Lazy<Task<TestRun>>>(key, lazy));
             logger.LogWarning("Verification of workspace {SessionId} could not run: {Error}", session.Id, e.Message);
