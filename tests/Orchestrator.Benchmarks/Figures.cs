@@ -12,6 +12,21 @@ public static class Figures
         return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
     }
 
+    /// <summary>Runs <paramref name="run"/> <paramref name="warmup"/> times unmeasured, then <paramref name="count"/> times: each time in ms.</summary>
+    public static async Task<List<double>> TimeAsync(int count, int warmup, Func<Task> run)
+    {
+        for (var i = 0; i < warmup; i++)
+            await run();
+        var sample = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await run();
+            sample.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        return sample;
+    }
+
     public static void Print(string name, double value) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {value:0.###}"));
 }

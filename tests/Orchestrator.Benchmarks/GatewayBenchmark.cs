@@ -65,7 +65,7 @@ public static class GatewayBenchmark
         await using (var direct = await McpServerInstance.StartAsync(launch, loggers, secrets, 1024 * 1024, CancellationToken.None))
         {
             var arguments = new Dictionary<string, object?> { ["text"] = "ping" };
-            var directSample = await TimeAsync(SequentialCalls, () => direct.CallAsync("echo", arguments, CancellationToken.None));
+            var directSample = await TimeAsync(SequentialCalls, Warmup, () => direct.CallAsync("echo", arguments, CancellationToken.None));
             Print("direct_call_p50_ms", Percentile(directSample, 50));
 
             var session = await client.OpenWorkspaceAsync(new OpenWorkspace(Guid.NewGuid(), cloneUrl, "main", "bench"), CancellationToken.None);
@@ -76,7 +76,7 @@ public static class GatewayBenchmark
                 if (completed is null)
                     throw new InvalidOperationException($"call failed: {failed?.Reason} {failed?.Message}");
             }
-            var gatewaySample = await TimeAsync(SequentialCalls, Call);
+            var gatewaySample = await TimeAsync(SequentialCalls, Warmup, Call);
             Print("gateway_call_p50_ms", Percentile(gatewaySample, 50));
             Print("gateway_call_p99_ms", Percentile(gatewaySample, 99));
             Print("gateway_overhead_p50_ms", Percentile(gatewaySample, 50) - Percentile(directSample, 50));
@@ -123,20 +123,6 @@ public static class GatewayBenchmark
         Print("container_removal_ms", Percentile(removals, 50));
         Print("container_removal_max_ms", removals.Max());
         return 0;
-    }
-
-    private static async Task<List<double>> TimeAsync(int count, Func<Task> call)
-    {
-        for (var i = 0; i < Warmup; i++)
-            await call();
-        var sample = new List<double>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await call();
-            sample.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        return sample;
     }
 
     private static async Task<int> SessionContainersAsync(string deployment, Guid session)

@@ -91,12 +91,12 @@ public static class SandboxBenchmark
 
         var open = await client.OpenWorkspaceAsync(Request(), CancellationToken.None);
         var container = (await Docker.ContainersAsync(deployment, server: "sandbox", session: open.SessionId)).Single();
-        var direct = await TimeAsync(async () =>
+        var direct = await TimeAsync(Commands, Warmup, async () =>
         {
             var result = await Docker.RunAsync("exec", "--workdir", "/workspace", container, "/bin/sh", "-c", "true");
             GC.KeepAlive(result);
         });
-        var through = await TimeAsync(async () =>
+        var through = await TimeAsync(Commands, Warmup, async () =>
         {
             var (completed, _) = await client.CallToolAsync(open, "sandbox", "run_command", trueCommand, CancellationToken.None);
             if (completed is null || completed.IsError)
@@ -107,34 +107,12 @@ public static class SandboxBenchmark
         Print("run_command_overhead_p50_ms", Percentile(through, 50) - Percentile(direct, 50));
         await client.CloseWorkspaceAsync(open, CancellationToken.None);
 
-        for (var i = 0; i < Warmup * 10; i++)
-            await ping.GetResponse<BenchPong>(new BenchPing(Guid.NewGuid()));
-        var rtt = new List<double>(Pings);
-        for (var i = 0; i < Pings; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await ping.GetResponse<BenchPong>(new BenchPing(Guid.NewGuid()));
-            rtt.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
+        var rtt = await TimeAsync(Pings, Warmup * 10, () => ping.GetResponse<BenchPong>(new BenchPing(Guid.NewGuid())));
         var brokerRtt = Percentile(rtt, 50);
         Print("broker_rtt_p50_ms", brokerRtt);
         Print("run_command_overhead_in_broker_rtts", (Percentile(through, 50) - Percentile(direct, 50)) / brokerRtt);
         Print("sandbox_ready_in_broker_rtts", Percentile(ready, 50) / brokerRtt);
         TestPaths.DeleteDirectory(directory);
         return 0;
-    }
-
-    private static async Task<List<double>> TimeAsync(Func<Task> run)
-    {
-        for (var i = 0; i < Warmup; i++)
-            await run();
-        var sample = new List<double>(Commands);
-        for (var i = 0; i < Commands; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await run();
-            sample.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        return sample;
     }
 }

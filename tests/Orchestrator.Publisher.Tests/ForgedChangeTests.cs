@@ -64,8 +64,7 @@ public sealed class ForgedChangeTests
         var publisher = await rig.StartPublisherAsync(("REPOSITORIES", "acme/other"));
         var id = NewId.NextGuid();
 
-        await rig.Recorder.Publish(rig.Accepted(id, issue));
-        await rig.Recorder.Publish(rig.Proposed(id, issue, new ChangedFile("GREETING.md", FileChange.Added, "Hello\n")));
+        await rig.ProposeAsync(id, issue, new ChangedFile("GREETING.md", FileChange.Added, "Hello\n"));
 
         await WaitForErrorQueueAsync(rig, 1);
         await Eventually.Until(() => Task.FromResult(publisher.Logs.Any(l => l.Contains("is not in REPOSITORIES: its issue is not written to", StringComparison.Ordinal))),

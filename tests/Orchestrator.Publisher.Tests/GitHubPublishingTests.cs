@@ -63,8 +63,7 @@ public sealed class GitHubPublishingTests
         var id = NewId.NextGuid();
         var commitsBefore = (await rig.GitHub.Git.AllCommitsAsync()).Count;
 
-        await rig.Recorder.Publish(rig.Accepted(id, issue));
-        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting, new ChangedFile(".github/workflows/ci.yml", FileChange.Modified, "on: [push, pull_request]\n")));
+        await rig.ProposeAsync(id, issue, Greeting, new ChangedFile(".github/workflows/ci.yml", FileChange.Modified, "on: [push, pull_request]\n"));
 
         var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == id, PublisherRig.Timeout);
         Assert.Equal("publish-refused", failed.Reason);
@@ -89,8 +88,7 @@ public sealed class GitHubPublishingTests
         var id = NewId.NextGuid();
         var secret = "ghp_" + new string('a', 36);
 
-        await rig.Recorder.Publish(rig.Accepted(id, issue));
-        await rig.Recorder.Publish(rig.Proposed(id, issue, new ChangedFile("config.json", FileChange.Added, $"{{ \"token\": \"{secret}\" }}\n")));
+        await rig.ProposeAsync(id, issue, new ChangedFile("config.json", FileChange.Added, $"{{ \"token\": \"{secret}\" }}\n"));
 
         var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == id, PublisherRig.Timeout);
         Assert.Contains("`config.json` looks like it contains a secret (GitHub token)", failed.Detail);
@@ -200,12 +198,10 @@ public sealed class GitHubPublishingTests
         await rig.StartPublisherAsync();
         var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
 
-        await rig.Recorder.Publish(rig.Accepted(first, issue));
-        await rig.Recorder.Publish(rig.Proposed(first, issue, Greeting));
+        await rig.ProposeAsync(first, issue, Greeting);
         var opened = await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == first, PublisherRig.Timeout);
 
-        await rig.Recorder.Publish(rig.Accepted(second, issue));
-        await rig.Recorder.Publish(rig.Proposed(second, issue, Greeting with { Content = "Hello, world!\n" }));
+        await rig.ProposeAsync(second, issue, Greeting with { Content = "Hello, world!\n" });
         var reopened = await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == second, PublisherRig.Timeout);
 
         Assert.Equal(opened.Number, reopened.Number);
@@ -231,14 +227,12 @@ public sealed class GitHubPublishingTests
         var issue = rig.GitHub.AddIssue("Add a greeting").Number;
         await rig.StartPublisherAsync();
         var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
-        await rig.Recorder.Publish(rig.Accepted(first, issue));
-        await rig.Recorder.Publish(rig.Proposed(first, issue, Greeting));
+        await rig.ProposeAsync(first, issue, Greeting);
         await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == first, PublisherRig.Timeout);
         var mona = await rig.GitHub.Git.PushAsync($"orchestrator/issue-{issue}", "NOTES.md", "Mona's notes\n");
         var commitsBefore = (await rig.GitHub.Git.AllCommitsAsync()).Count;
 
-        await rig.Recorder.Publish(rig.Accepted(second, issue));
-        await rig.Recorder.Publish(rig.Proposed(second, issue, Greeting with { Content = "Hello, world!\n" }));
+        await rig.ProposeAsync(second, issue, Greeting with { Content = "Hello, world!\n" });
 
         var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == second, PublisherRig.Timeout);
         Assert.Equal("branch-has-other-commits", failed.Reason);
@@ -256,14 +250,12 @@ public sealed class GitHubPublishingTests
         var issue = rig.GitHub.AddIssue("Add a greeting").Number;
         await rig.StartPublisherAsync();
         var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
-        await rig.Recorder.Publish(rig.Accepted(first, issue));
-        await rig.Recorder.Publish(rig.Proposed(first, issue, Greeting));
+        await rig.ProposeAsync(first, issue, Greeting);
         await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == first, PublisherRig.Timeout);
         // The retry's commit is made on the head Publisher saw; a person pushes before Publisher moves the branch to it.
         var held = rig.GitHub.Hold("POST", "/git/commits");
 
-        await rig.Recorder.Publish(rig.Accepted(second, issue));
-        await rig.Recorder.Publish(rig.Proposed(second, issue, Greeting with { Content = "Hello, world!\n" }));
+        await rig.ProposeAsync(second, issue, Greeting with { Content = "Hello, world!\n" });
         await held.Reached.WaitAsync(PublisherRig.Timeout, TestContext.Current.CancellationToken);
         var mona = await rig.GitHub.Git.PushAsync($"orchestrator/issue-{issue}", "NOTES.md", "Mona's notes\n");
         held.Release();
@@ -289,8 +281,7 @@ public sealed class GitHubPublishingTests
         await using (first)
         {
             await first.WaitUntilStartedAsync(PublisherRig.Timeout);
-            await rig.Recorder.Publish(rig.Accepted(id, issue));
-            await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting));
+            await rig.ProposeAsync(id, issue, Greeting);
             await held.Reached.WaitAsync(PublisherRig.Timeout, TestContext.Current.CancellationToken);
             Assert.Single(rig.GitHub.PullRequests);
             first.Kill();
@@ -315,8 +306,7 @@ public sealed class GitHubPublishingTests
         await rig.StartPublisherAsync();
         var id = NewId.NextGuid();
 
-        await rig.Recorder.Publish(rig.Accepted(id, issue));
-        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting, new ChangedFile("README.md", FileChange.Deleted, null)));
+        await rig.ProposeAsync(id, issue, Greeting, new ChangedFile("README.md", FileChange.Deleted, null));
         await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == id, PublisherRig.Timeout);
 
         var head = await rig.GitHub.Git.ResolveAsync($"refs/heads/orchestrator/issue-{issue}");

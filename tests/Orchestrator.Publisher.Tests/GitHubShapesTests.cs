@@ -16,8 +16,7 @@ public sealed class GitHubShapesTests
         var issue = rig.GitHub.AddIssue("Add a greeting").Number;
         await rig.StartPublisherAsync();
         var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
-        await rig.Recorder.Publish(rig.Accepted(first, issue));
-        await rig.Recorder.Publish(rig.Proposed(first, issue, Greeting));
+        await rig.ProposeAsync(first, issue, Greeting);
         var opened = await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == first, PublisherRig.Timeout);
 
         // The retry's listing finds nothing (GitHub's list lags), so its create meets GitHub's 422 with errors[].
@@ -68,8 +67,7 @@ public sealed class GitHubShapesTests
         await rig.StartPublisherAsync();
         var id = NewId.NextGuid();
 
-        await rig.Recorder.Publish(rig.Accepted(id, issue));
-        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting));
+        await rig.ProposeAsync(id, issue, Greeting);
 
         var opened = await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == id, PublisherRig.Timeout);
         Assert.Equal($"orchestrator/issue-{issue}", opened.Branch);
@@ -92,8 +90,7 @@ public sealed class GitHubShapesTests
         await rig.StartPublisherAsync();
         var id = NewId.NextGuid();
 
-        await rig.Recorder.Publish(rig.Accepted(id, issue));
-        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting));
+        await rig.ProposeAsync(id, issue, Greeting);
 
         await rig.Recorder.WaitFor<PullRequestOpened>(o => o.CorrelationId == id, PublisherRig.Timeout);
         Assert.Single(rig.GitHub.PullRequests);
@@ -111,8 +108,7 @@ public sealed class GitHubShapesTests
         await rig.StartPublisherAsync();
         var id = NewId.NextGuid();
 
-        await rig.Recorder.Publish(rig.Accepted(id, issue));
-        await rig.Recorder.Publish(rig.Proposed(id, issue, Greeting));
+        await rig.ProposeAsync(id, issue, Greeting);
 
         var failed = await rig.Recorder.WaitFor<WorkItemFailed>(f => f.CorrelationId == id, PublisherRig.Timeout);
         Assert.Equal("repository-empty", failed.Reason);

@@ -76,6 +76,13 @@ public sealed class PublisherRig : IAsyncDisposable
         new(id, Repository, issue, "main", BaseCommit, $"orchestrator/issue-{issue}", files, "Add a greeting", "Add a greeting",
             "Adds GREETING.md.", new RunUsage(3, 2, 1200, 340, 0.0123m, TimeSpan.FromSeconds(42)));
 
+    /// <summary>What the Planner sends for a work item: it was accepted, then its change proposed.</summary>
+    public async Task ProposeAsync(Guid id, int issue, params ChangedFile[] files)
+    {
+        await Recorder.Publish(Accepted(id, issue));
+        await Recorder.Publish(Proposed(id, issue, files));
+    }
+
     public async Task<FakeComment> SingleCommentAsync(int issue, Func<string, bool> shows, string what) =>
         (await Eventually.Until(() => Task.FromResult(GitHub.CommentsOn(issue)), c => c.Count == 1 && shows(c[0].Body), Timeout, what))[0];
 

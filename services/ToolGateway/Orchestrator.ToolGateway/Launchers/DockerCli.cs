@@ -27,7 +27,14 @@ public sealed class DockerCli(ILogger<DockerCli> logger)
     }
 
     public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
-        (await RunAsync(["image", "inspect", "--format", "{{.Id}}", image], cancellationToken)).ExitCode == 0;
+        await ImageIdAsync(image, cancellationToken) is not null;
+
+    /// <summary>The image's id (<c>sha256:…</c>), or null when the engine has no such image.</summary>
+    public async Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(["image", "inspect", "--format", "{{.Id}}", image], cancellationToken);
+        return result.ExitCode == 0 ? result.Output.Trim() : null;
+    }
 
     public Task<DockerResult> PullAsync(string image, CancellationToken cancellationToken) =>
         RunAsync(["pull", "--quiet", image], cancellationToken);

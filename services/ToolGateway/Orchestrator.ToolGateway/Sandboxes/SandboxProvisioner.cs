@@ -116,7 +116,7 @@ public sealed class SandboxProvisioner(
         notes.Add(tests is null ? "No test command is configured: run_tests cannot run and the change cannot be verified."
             : $"Test command (from {tests.Source}): {tests.Command}");
 
-        var id = (await docker.RunAsync(["image", "inspect", "--format", "{{.Id}}", image], cancellationToken)).Output.Trim();
+        var id = await docker.ImageIdAsync(image, cancellationToken) ?? throw new SandboxException($"The image {image} is gone from the engine");
         return new SandboxEnvironment(image, id, description?.ContainerEnv ?? new Dictionary<string, string>(), description?.Lifecycle ?? [], tests, notes);
     }
 
